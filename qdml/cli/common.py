@@ -1,0 +1,57 @@
+"""Options and output helpers shared by several subcommands."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_data_args(parser: argparse.ArgumentParser, help_suffix: str = "") -> None:
+    parser.add_argument(
+        "--data",
+        action="append",
+        metavar="FILE",
+        help="dataset CSV (repeatable; rows are concatenated). Default: the bundled "
+        "datasets/qd_ligand_literature.csv" + help_suffix,
+    )
+    parser.add_argument(
+        "--include-flagged",
+        action="store_true",
+        help="also use rows whose values are flagged as suspect or implausible (left out by default)",
+    )
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def print_frame(frame, title: str | None = None, max_rows: int = 60, floatfmt: str = "{:.3g}") -> None:
+    """Print a DataFrame as a terminal table (rich), numbers rounded for reading."""
+    import math
+
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for col in frame.columns:
+        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fiu" else "left")
+    for _, row in frame.head(max_rows).iterrows():
+        cells = []
+        for value in row:
+            if isinstance(value, float):
+                cells.append("" if math.isnan(value) else floatfmt.format(value))
+            else:
+                cells.append(str(value))
+        table.add_row(*cells)
+    out = console()
+    out.print(table)
+    if len(frame) > max_rows:
+        out.print(f"... {len(frame) - max_rows} more rows (use --output to get them all)")
+
+
+def print_warnings(problems, limit: int = 20) -> None:
+    err = console(stderr=True)
+    for p in problems[:limit]:
+        err.print(f"note: {p}", markup=False)
+    if len(problems) > limit:
+        err.print(f"note: ... and {len(problems) - limit} more", markup=False)

@@ -1,0 +1,43 @@
+"""``qdml validate FILE...``: report every problem of each file; exit 0 only when all are clean."""
+
+from __future__ import annotations
+
+import sys
+
+NAME = "validate"
+HELP = "check data files against the schema (every problem, with file:line and column)"
+DESCRIPTION = """\
+Check one or more dataset CSV files without changing them.
+
+Rules: UTF-8 text (BOM allowed), comma-delimited (a semicolon export is detected);
+columns ligand and qd plus at least one measured column; numbers finite and in range
+(eqe 0-100 %, plqy 0-100 % or above only with flags 'quantum-cutting', peak_nm 250-2500,
+fwhm_nm / von_v / lmax_cd_m2 / lifetime_ns > 0); role treated or control; no exact
+duplicate rows; every ligand resolves and every QD composition parses.
+Each problem is printed on one line as FILE:LINE: column 'NAME': message (header = line 1).
+Physically implausible values are kept and flagged (reported as notes).
+"""
+
+
+def add_args(parser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="CSV files to check")
+
+
+def run(args) -> int:
+    from qdml.cli.common import print_warnings
+    from qdml.exceptions import ValidationError
+    from qdml.schema import read_validated
+
+    status = 0
+    for path in args.files:
+        try:
+            data = read_validated(path)
+        except ValidationError as exc:
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+            status = 1
+            continue
+        print_warnings(data.warnings)
+        print(f"{path}: OK, {data.n_rows} rows, {len(data.warnings)} flagged")
+    return status

@@ -1,0 +1,72 @@
+"""Counts that describe a dataset: ligand classes, QD families, target coverage, flagged rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from qdml.exceptions import QdmlError
+from qdml.schema import MEASURED, ValidatedData, is_excluded
+
+
+def _safe(parser, value: str, attr: str) -> str:
+    try:
+        return str(getattr(parser(value), attr))
+    except QdmlError:
+        return "unresolved"
+
+
+def summarize(data: ValidatedData) -> dict[str, pd.DataFrame]:
+    """Tables a curator reads before training: what the data covers and what it lacks."""
+    from qdml.chemistry.composition import parse_qd_composition
+    from qdml.chemistry.ligands import parse_ligand
+
+    frame = data.frame
+    lig_class = frame["ligand"].map(lambda v: _safe(parse_ligand, v, "ligand_class"))
+    family = frame["qd"].map(lambda v: _safe(parse_qd_composition, v, "family"))
+    role = frame["role"].replace("", "treated")
+
+    def counts(series: pd.Series, name: str) -> pd.DataFrame:
+        table = pd.crosstab(series.rename(name), role.rename("role"))
+        for col in ("treated", "control"):
+            if col not in table.columns:
+                table[col] = 0
+        table = table[["treated", "control"]]
+        table["rows"] = table.sum(axis=1)
+        return table.sort_values("rows", ascending=False).reset_index()
+
+    coverage = pd.DataFrame(
+        {
+            "target": list(MEASURED),
+            "unit": [MEASURED[c][0] for c in MEASURED],
+            "rows": [int(frame[c].notna().sum()) for c in MEASURED],
+            "usable": [int((frame[c].notna() & ~frame["flags"].map(is_excluded)).sum()) for c in MEASURED],
+            "min": [frame[c].min() for c in MEASURED],
+            "median": [frame[c].median() for c in MEASURED],
+            "max": [frame[c].max() for c in MEASURED],
+        }
+    )
+    flagged = frame[frame["flags"] != ""][["ligand", "qd", "flags"]].reset_index()
+    pairs = frame[frame["pair_id"] != ""]["pair_id"].nunique()
+    overview = pd.DataFrame(
+        {
+            "item": ["rows", "treated", "control", "complete pairs", "references", "ligands", "QD compositions"],
+            "count": [
+                len(frame),
+                int((role == "treated").sum()),
+                int((role == "control").sum()),
+                int(pairs),
+                int(frame["reference"].replace("", pd.NA).nunique()),
+                int(frame["ligand"].nunique()),
+                int(frame["qd"].nunique()),
+            ],
+        }
+    )
+    sample = counts(frame["sample"].replace("", "unspecified"), "sample")
+    return {
+        "overview": overview,
+        "ligand_class": counts(lig_class, "ligand_class"),
+        "qd_family": counts(family, "qd_family"),
+        "sample": sample,
+        "coverage": coverage,
+        "flagged": flagged,
+    }
