@@ -277,3 +277,68 @@ def validate_file(path: str | os.PathLike) -> list[Problem]:
     except ValidationError as exc:
         return exc.problems
     return []
+
+
+#: Optional numeric columns of a pairs file (predict / featurize input) and the range each obeys.
+PAIR_NUMERIC = {
+    "size_nm": "fwhm_nm",  # any positive number
+    "pristine_peak_nm": "peak_nm",
+    "control_plqy": "plqy",
+    "control_eqe": "eqe",
+    "control_peak_nm": "peak_nm",
+}
+
+
+def read_pairs(path: str | os.PathLike, strict: bool = True) -> pd.DataFrame:
+    """Read a ligand-QD pairs file (``ligand``, ``qd`` + optional sample columns) for predict/featurize.
+
+    Same encoding, delimiter and field-count rules as a dataset; numbers are checked with the
+    ranges of the matching dataset column. ``strict=True`` also requires every ligand and QD
+    to resolve (featurize); predict passes ``strict=False`` and reports unresolved rows instead.
+    The frame's index is the line number in the file (header = 1); other columns pass through.
+    """
+    raw = read_csv_text(path)
+    problems = [Problem(raw.path, 1, c, f"required column '{c}' is missing") for c in REQUIRED if c not in raw.header]
+    if problems:
+        raise ValidationError(problems)
+    frame = pd.DataFrame(raw.records, columns=raw.header, index=pd.Index(raw.lines, name="line"), dtype=object)
+    for col in ("ligand", "qd"):
+        frame[col] = frame[col].astype(str).str.strip()
+    for col, like in PAIR_NUMERIC.items():
+        if col not in frame.columns:
+            continue
+        values = []
+        for line, text in frame[col].items():
+            parsed = _parse_number(str(text))
+            if isinstance(parsed, str):
+                problems.append(Problem(raw.path, line, col, parsed))
+                parsed = None
+            elif parsed is not None:
+                err = _check_range(like, parsed, "")
+                if err:
+                    problems.append(Problem(raw.path, line, col, err.replace(like, col, 1)))
+            values.append(math.nan if parsed is None else parsed)
+        frame[col] = values
+    for line, row in frame.iterrows():
+        for col in ("ligand", "qd"):
+            if not row[col]:
+                problems.append(Problem(raw.path, line, col, f"{col} is empty"))
+    if strict:
+        problems.extend(_chemistry_problems(raw.path, frame))
+    if problems:
+        problems.sort(key=lambda p: (p.line or 0, p.column or ""))
+        raise ValidationError(problems)
+    return frame
+
+
+def read_pairs_column(path: str | os.PathLike, column: str) -> list[str]:
+    """One text column of a CSV (e.g. the candidate ligands for ``rank``), with the usual file checks."""
+    raw = read_csv_text(path)
+    if column not in raw.header:
+        raise ValidationError([Problem(raw.path, 1, column, f"required column '{column}' is missing")])
+    i = raw.header.index(column)
+    values = [rec[i].strip() for rec in raw.records]
+    empty = [Problem(raw.path, line, column, "empty value") for line, v in zip(raw.lines, values) if not v]
+    if empty:
+        raise ValidationError(empty)
+    return values

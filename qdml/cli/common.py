@@ -55,3 +55,31 @@ def print_warnings(problems, limit: int = 20) -> None:
         err.print(f"note: {p}", markup=False)
     if len(problems) > limit:
         err.print(f"note: ... and {len(problems) - limit} more", markup=False)
+
+
+class progress_callback:
+    """Context manager giving a ``progress(description)`` callable backed by a rich spinner."""
+
+    def __init__(self, title: str):
+        self.title = title
+
+    def __enter__(self):
+        import sys
+
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TextColumn("[dim]{task.completed} steps"),
+            TimeElapsedColumn(), console=console(stderr=True), transient=True,
+            disable=not sys.stderr.isatty(),
+        )
+        self._progress.__enter__()
+        self._task = self._progress.add_task(self.title, total=None)
+
+        def step(description: str) -> None:
+            self._progress.update(self._task, description=f"{self.title}: {description}", advance=1)
+
+        return step
+
+    def __exit__(self, *exc):
+        return self._progress.__exit__(*exc)

@@ -15,6 +15,12 @@ import sys
 SUBCOMMANDS = [
     "validate",
     "summary",
+    "featurize",
+    "train",
+    "evaluate",
+    "predict",
+    "add_data",
+    "rank",
 ]
 
 DESCRIPTION = """\
@@ -49,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         module = _load(name)
         p = sub.add_parser(
             module.NAME,
-            help=module.HELP,
+            help=module.HELP.replace("%", "%%"),
             description=getattr(module, "DESCRIPTION", module.HELP),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )

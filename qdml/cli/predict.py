@@ -1,0 +1,73 @@
+"""``qdml predict``: predictions with intervals for one pair or a CSV of pairs."""
+
+from __future__ import annotations
+
+NAME = "predict"
+HELP = "predict PLQY, EQE, peak ... with 80 % intervals for untested ligand-QD pairs"
+DESCRIPTION = """\
+Predict every target of a model bundle for one pair (--ligand "SCN-" --qd CsPbI3) or for
+each row of a CSV (--input pairs.csv --output preds.csv).
+
+Input columns: ligand, qd; optional el_color (violet, blue, sky-blue, cyan, green,
+yellow, orange, red, deep-red, NIR; case-insensitive, unknown -> missing with a warning),
+size_nm (nm), pristine_peak_nm (nm, the untreated QDs' PL peak), and for the paired model
+control_plqy (%), control_eqe (%), control_peak_nm (nm): the untreated sample's values.
+Other columns pass through unchanged. Output, one row per input row in input order:
+<target>_pred, <target>_lo, <target>_hi (units: plqy/eqe %, peak_nm nm), in_domain, domain_reason.
+A row whose ligand or QD does not resolve gets empty predictions and the reason; the
+command exits non-zero only if the file is invalid or no row resolves.
+"""
+
+
+def add_args(parser) -> None:
+    g = parser.add_argument_group("one pair")
+    g.add_argument("--ligand", help='ligand notation, e.g. "SCN-", "SO4 2-", KBr, "Cs+/Rb+"')
+    g.add_argument("--qd", help="QD composition, e.g. CsPbI3, CsPb(Br0.4Cl0.6)3, InP/ZnSe/ZnS")
+    g.add_argument("--el-color", help="nominal emission colour (blue, green, red, ...)")
+    g.add_argument("--size-nm", type=float, help="QD size in nm")
+    g.add_argument("--pristine-peak-nm", type=float, help="PL peak of the untreated QDs, nm")
+    g.add_argument("--control-plqy", type=float, help="measured PLQY %% of your untreated control")
+    g.add_argument("--control-eqe", type=float, help="measured EQE %% of your untreated control")
+    g.add_argument("--control-peak-nm", type=float, help="measured peak (nm) of your untreated control")
+    f = parser.add_argument_group("a file of pairs")
+    f.add_argument("--input", "-i", metavar="pairs.csv", help="CSV of pairs")
+    f.add_argument("--output", "-o", metavar="preds.csv", help="write predictions here (CSV)")
+    parser.add_argument("--model", default=None, help="bundle name or folder (default: default)")
+    parser.add_argument("--confidence", type=float, default=0.8, help="interval level, a multiple of 0.05 (default 0.8)")
+
+
+def run(args) -> int:
+    import pandas as pd
+
+    from qdml.cli.common import console, print_frame
+    from qdml.exceptions import QdmlError
+    from qdml.io import atomic_write
+    from qdml.schema import read_pairs
+    from qdml.workflows import predict
+
+    if args.input:
+        pairs = read_pairs(args.input, strict=False).reset_index(drop=True)
+    elif args.ligand and args.qd:
+        row = {"ligand": args.ligand, "qd": args.qd}
+        for key in ("el_color", "size_nm", "pristine_peak_nm", "control_plqy", "control_eqe", "control_peak_nm"):
+            value = getattr(args, key)
+            if value is not None:
+                row[key] = value
+        pairs = pd.DataFrame([row])
+    else:
+        raise QdmlError("give --ligand and --qd, or --input pairs.csv")
+    preds = predict(pairs, model=args.model, confidence=args.confidence)
+    resolved = preds["domain_reason"].astype(str).str.match(r"^(ligand|qd): ").map(lambda b: not b)
+    if args.output:
+        with atomic_write(args.output) as fh:
+            preds.to_csv(fh, index=False)
+        console().print(f"wrote {len(preds)} rows to {args.output}")
+    show = [c for c in preds.columns if c in ("ligand", "qd") or c.endswith(("_pred", "_lo", "_hi")) or c in ("in_domain", "mode")]
+    print_frame(preds[show], title=f"Predictions ({int(args.confidence * 100)} % intervals)")
+    reasons = preds[preds["domain_reason"].astype(str) != ""]
+    for i, row in reasons.head(20).iterrows():
+        console(stderr=True).print(f"note: row {i + 1} ({row['ligand']} on {row['qd']}): {row['domain_reason']}", markup=False)
+    if not resolved.any():
+        console(stderr=True).print("error: no row could be resolved", markup=False)
+        return 1
+    return 0

@@ -1,0 +1,153 @@
+"""The evaluation run: every (target, scheme, mode, features) entry, as the ``--json`` list.
+
+Entry keys (a contract): target, scheme, mode, features, n, mae, rmse, r2, spearman, mae_sd,
+baseline_mae, baselines, mae_ci, coverage, estimator; plus skill, verdict, n_folds, n_rows,
+estimator_counts, interval_width, confidence.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from qdml.evaluation.crossval import TargetData, predictions_for, summarize_predictions
+from qdml.evaluation.splits import SCHEMES, make_folds, row_keys
+from qdml.models import DEFAULT_CONFIDENCE
+
+log = logging.getLogger(__name__)
+
+ENTRY_KEYS = (
+    "target", "scheme", "mode", "features", "n", "mae", "rmse", "r2", "spearman", "mae_sd",
+    "baseline_mae", "baselines", "mae_ci", "coverage", "estimator",
+)
+#: Columns a chemist may know about the QD before treating it; "composition-only" drops them.
+SAMPLE_INFO_PREFIXES = ("qd__color", "qd__el_color", "qd__size", "qd__pristine")
+
+
+@dataclass
+class EvaluationResult:
+    entries: list[dict]
+    predictions: dict[tuple, pd.DataFrame] = field(default_factory=dict)
+    n_rows: int = 0
+
+
+def feature_sets(X: pd.DataFrame, target: str) -> dict[str, pd.DataFrame]:
+    """``full`` for every target; for the peak also ``composition-only`` (no colour, size, pristine peak)."""
+    sets = {"full": X}
+    if target == "peak_nm":
+        from qdml.featurize import composition_only
+
+        sets["composition-only"] = composition_only(X)
+    return sets
+
+
+def evaluate(
+    frame: pd.DataFrame,
+    targets: list[str],
+    schemes: list[str] | None = None,
+    modes: tuple[str, ...] = ("absolute",),
+    random_state: int = 0,
+    confidence: float = DEFAULT_CONFIDENCE,
+    n_jobs: int = 1,
+    progress=None,
+) -> EvaluationResult:
+    """Nested CV of every target under every scheme; ``frame`` is validated, flagged rows removed.
+
+    ``progress`` (optional) is called as ``progress(description)`` before each entry.
+    """
+    from qdml.featurize import PairFeaturizer, paired_table
+
+    schemes = list(schemes or SCHEMES)
+    for s in schemes:
+        if s not in SCHEMES:
+            from qdml.exceptions import QdmlError
+
+            raise QdmlError(f"unknown scheme {s!r}; choose from {', '.join(SCHEMES)}")
+    result = EvaluationResult([], {}, len(frame))
+    for mode in modes:
+        if mode == "absolute":
+            rows = frame
+        else:
+            rows = paired_table(frame)
+        if rows.empty:
+            continue
+        X_all = PairFeaturizer(paired=(mode == "paired")).fit(rows).transform_frame(rows)
+        keys_all = row_keys(rows)
+        families = X_all.attrs.get("family", np.array([""] * len(rows), dtype=object))
+        for target in targets:
+            y_col = target if mode == "absolute" else f"{target}"
+            if y_col not in rows.columns:
+                continue
+            present = rows[y_col].notna().to_numpy()
+            if mode == "paired":
+                present &= rows[f"control_{target}"].notna().to_numpy()
+            if present.sum() < 6:
+                log.warning("%s (%s): only %d rows, not evaluated", target, mode, int(present.sum()))
+                continue
+            sub_keys = _subset_keys(keys_all, present)
+            for fname, X in feature_sets(X_all, target).items():
+                if mode == "paired" and fname != "full":
+                    continue
+                Xs = X[present].reset_index(drop=True)
+                data = TargetData(
+                    target,
+                    Xs,
+                    rows[y_col].to_numpy(float)[present],
+                    np.asarray(families)[present],
+                    rows.index.to_numpy()[present],
+                    rows[f"control_{target}"].to_numpy(float)[present] if mode == "paired" else None,
+                )
+                for scheme in schemes:
+                    if progress:
+                        progress(f"{target} {mode} {fname} {scheme}")
+                    folds = make_folds(scheme, sub_keys, Xs, random_state=random_state)
+                    preds = predictions_for(data, folds, random_state, confidence, mode, n_jobs)
+                    entry = {"target": target, "scheme": scheme, "mode": mode, "features": fname}
+                    entry.update(summarize_predictions(preds, random_state))
+                    entry["confidence"] = confidence
+                    result.entries.append(entry)
+                    result.predictions[(target, scheme, mode, fname)] = preds
+    return result
+
+
+def _subset_keys(keys, mask):
+    from qdml.evaluation.splits import RowKeys
+
+    return RowKeys(
+        ligand=keys.ligand[mask],
+        qd=keys.qd[mask],
+        reference=keys.reference[mask],
+        elements=[e for e, m in zip(keys.elements, mask) if m],
+    )
+
+
+def entries_table(entries: list[dict]) -> pd.DataFrame:
+    """A compact table of entries for the terminal: the model beside its baselines."""
+    rows = []
+    for e in entries:
+        b = e.get("baselines") or {}
+        ci = e.get("mae_ci") or [None, None]
+        rows.append(
+            {
+                "target": e["target"],
+                "scheme": e["scheme"],
+                "mode": e["mode"],
+                "features": e["features"],
+                "n": e["n"],
+                "MAE": e["mae"],
+                "95% CI": "" if ci[0] is None else f"{ci[0]:.3g}-{ci[1]:.3g}",
+                "mean MAE": b.get("mean"),
+                "family MAE": b.get("family-mean"),
+                "1-NN MAE": b.get("nearest-neighbour"),
+                "prior/no-chg": b.get("band-gap-prior", b.get("no-change")),
+                "skill": e.get("skill"),
+                "R2": e.get("r2"),
+                "rho": e.get("spearman"),
+                "cover": e.get("coverage"),
+                "model": e.get("estimator"),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,271 @@
+"""Estimators for tiny tabular data, model choice by inner cross-validation, conformal intervals.
+
+The candidate family (regularised linear, Gaussian process with ARD kernel and noise term,
+extra trees, gradient boosting, and the training mean itself) is small on purpose: with 24 to a
+few hundred literature rows, the model is chosen by an inner CV on the training side only, so the
+outer score stays honest, and the training mean is a candidate, so a target that nothing beats
+falls back to the baseline and says so.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.dummy import DummyRegressor
+from sklearn.ensemble import ExtraTreesRegressor, GradientBoostingRegressor
+from sklearn.feature_selection import VarianceThreshold
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import KFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+#: Confidence levels every fitted interval model can answer without refitting.
+CONFIDENCE_LEVELS = tuple(round(x, 2) for x in np.arange(0.05, 1.0, 0.05))
+DEFAULT_CONFIDENCE = 0.8
+#: Name of the feature column holding the physics prior of the emission peak (see featurize.py).
+PEAK_PRIOR_COLUMN = "pair__peak_prior_nm"
+
+
+class PriorResidualRegressor(RegressorMixin, BaseEstimator):
+    """Learn ``y - prior`` instead of ``y``; predict ``prior + residual``.
+
+    The emission peak is mostly fixed by composition, colour and size; learning only what the
+    ligand adds on top of that prior is how a 24-row table can still say something useful.
+    """
+
+    def __init__(self, estimator=None, prior_column: str = PEAK_PRIOR_COLUMN, log: bool = False):
+        self.estimator = estimator
+        self.prior_column = prior_column
+        self.log = log
+
+    def _prior(self, X) -> np.ndarray:
+        if isinstance(X, pd.DataFrame):
+            return X[self.prior_column].to_numpy(dtype=float)
+        return np.asarray(X, dtype=float)[:, self.prior_index_]
+
+    def fit(self, X, y):
+        if isinstance(X, pd.DataFrame):
+            if self.prior_column not in X.columns:
+                raise ValueError(f"prior column {self.prior_column!r} not among the features")
+            self.prior_index_ = list(X.columns).index(self.prior_column)
+        else:
+            raise ValueError("PriorResidualRegressor needs a DataFrame with named feature columns")
+        y = np.asarray(y, dtype=float)
+        self.estimator_ = clone(self.estimator if self.estimator is not None else DummyRegressor())
+        self.estimator_.fit(X, self._to_residual(y, self._prior(X)))
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    # With log=True the change is a ratio (EQE: treated/control spans orders of magnitude).
+    _FLOOR = 1e-3
+
+    def _to_residual(self, y, prior):
+        if self.log:
+            return np.log(np.maximum(y, self._FLOOR)) - np.log(np.maximum(prior, self._FLOOR))
+        return y - prior
+
+    def predict(self, X):
+        check_is_fitted(self, "estimator_")
+        prior, resid = self._prior(X), self.estimator_.predict(X)
+        if self.log:
+            return np.maximum(prior, self._FLOOR) * np.exp(resid)
+        return prior + resid
+
+
+def _scaled(estimator) -> Pipeline:
+    return Pipeline(
+        [
+            ("drop_constant", VarianceThreshold(0.0)),
+            ("scale", StandardScaler()),
+            ("model", estimator),
+        ]
+    )
+
+
+class ARDGaussianProcess(RegressorMixin, BaseEstimator):
+    """GP with one length scale per feature (ARD) plus a white-noise term.
+
+    The ARD kernel is sized at fit time to the number of features left after constant columns
+    are dropped, which a kernel object built in advance cannot know.
+    """
+
+    def __init__(self, random_state: int = 0):
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        X = np.asarray(X, dtype=float)
+        n = X.shape[1]
+        kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(
+            length_scale=np.full(n, 3.0), length_scale_bounds=(1e-1, 1e4)
+        ) + WhiteKernel(0.1, (1e-5, 1e1))
+        self.gp_ = GaussianProcessRegressor(kernel=kernel, normalize_y=True, random_state=self.random_state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence chatter on tiny data; the CV judges the fit
+            self.gp_.fit(X, np.asarray(y, dtype=float))
+        self.n_features_in_ = n
+        return self
+
+    def predict(self, X, return_std: bool = False):
+        check_is_fitted(self, "gp_")
+        return self.gp_.predict(np.asarray(X, dtype=float), return_std=return_std)
+
+
+def candidate_estimators(target: str, random_state: int = 0, mode: str = "absolute") -> dict[str, BaseEstimator]:
+    """The model family compared by inner CV, by name (names appear in reports and metadata).
+
+    ``mode="paired"`` learns the change from the control's value of the same target: a shift
+    for PLQY and peak, a ratio for EQE.
+    """
+    base = {
+        "mean": DummyRegressor(strategy="mean"),
+        "ridge": _scaled(RidgeCV(alphas=np.logspace(-2, 4, 13))),
+        "gp-ard": _scaled(ARDGaussianProcess(random_state=random_state)),
+        "extra-trees": _scaled(
+            ExtraTreesRegressor(n_estimators=60, min_samples_leaf=2, max_features=0.5, random_state=random_state, n_jobs=1)
+        ),
+        "gradient-boosting": _scaled(
+            GradientBoostingRegressor(
+                n_estimators=60, max_depth=2, learning_rate=0.1, subsample=0.8, random_state=random_state
+            )
+        ),
+    }
+    if mode == "paired":
+        column = f"pair__control_{target}"
+        return {
+            f"control+{name}": PriorResidualRegressor(est, prior_column=column, log=(target == "eqe"))
+            for name, est in base.items()
+        }
+    if target != "peak_nm":
+        return base
+    # For the peak: the physics prior plus what the ligand adds, and one model without the prior.
+    out = {f"prior+{name}": PriorResidualRegressor(est) for name, est in base.items()}
+    out["extra-trees"] = base["extra-trees"]
+    return out
+
+
+@dataclass
+class Selection:
+    """Outcome of an inner-CV model choice.
+
+    ``oof_residuals`` (|y - out-of-fold prediction| of the winner on the training rows) and
+    ``test_fold_predictions`` (each inner fold model of the winner applied to the test rows, shape
+    n_train x n_test, one row per training row's fold) are what CV+ intervals are built from.
+    """
+
+    name: str
+    estimator: BaseEstimator
+    inner_mae: dict[str, float]
+    oof_residuals: np.ndarray | None = None
+    test_fold_predictions: np.ndarray | None = None
+
+
+def inner_cv(n: int, random_state: int = 0, n_splits: int = 4) -> KFold:
+    return KFold(n_splits=max(2, min(n_splits, n)), shuffle=True, random_state=random_state)
+
+
+def select_estimator(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    target: str,
+    random_state: int = 0,
+    n_splits: int = 4,
+    X_test: pd.DataFrame | None = None,
+    mode: str = "absolute",
+) -> Selection:
+    """Choose the candidate with the lowest inner-CV MAE on (X, y) only: test rows never enter.
+
+    With ``X_test``, the winner's inner fold models also predict the test rows, so that the
+    caller gets CV+ intervals without fitting anything again.
+    """
+    y = np.asarray(y, dtype=float)
+    cv = inner_cv(len(y), random_state, n_splits)
+    scores: dict[str, float] = {}
+    residuals: dict[str, np.ndarray] = {}
+    test_preds: dict[str, np.ndarray] = {}
+    candidates = candidate_estimators(target, random_state, mode)
+    folds = list(cv.split(X))
+    for name, est in candidates.items():
+        errors = np.empty(len(y))
+        per_row = np.empty((len(y), 0 if X_test is None else len(X_test)))
+        for train, test in folds:
+            model = clone(est).fit(X.iloc[train], y[train])
+            errors[test] = np.abs(model.predict(X.iloc[test]) - y[test])
+            if X_test is not None:
+                per_row[test] = model.predict(X_test)
+        scores[name] = float(errors.mean())
+        residuals[name], test_preds[name] = errors, per_row
+    best = min(scores, key=lambda k: (scores[k], k))
+    return Selection(best, clone(candidates[best]), scores, residuals[best], test_preds[best])
+
+
+def cv_plus_interval(
+    fold_predictions: np.ndarray, residuals: np.ndarray, confidence: float = DEFAULT_CONFIDENCE
+) -> tuple[np.ndarray, np.ndarray]:
+    """CV+ bounds (Barber, Candes, Ramdas & Tibshirani, Ann. Statist. 2021, 49, 486), as MAPIE's "plus".
+
+    ``fold_predictions[i, j]``: the model that did not see training row i, applied to test row j.
+    """
+    n = len(residuals)
+    q = min(1.0, confidence * (1 + 1 / n))
+    lower = -np.quantile(-(fold_predictions - residuals[:, None]), q, axis=0, method="higher")
+    upper = np.quantile(fold_predictions + residuals[:, None], q, axis=0, method="higher")
+    return lower, upper
+
+
+class ConformalRegressor(RegressorMixin, BaseEstimator):
+    """Point predictions plus CV+ (cross-conformal, Barber et al. 2021) intervals via MAPIE.
+
+    Fitted once, it answers any confidence level in :data:`CONFIDENCE_LEVELS`.
+    """
+
+    def __init__(self, estimator=None, cv_splits: int = 5, random_state: int = 0):
+        self.estimator = estimator
+        self.cv_splits = cv_splits
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        from mapie.regression import CrossConformalRegressor
+
+        y = np.asarray(y, dtype=float)
+        est = self.estimator if self.estimator is not None else DummyRegressor()
+        self.point_ = clone(est).fit(X, y)
+        self.mapie_ = CrossConformalRegressor(
+            clone(est),
+            confidence_level=list(CONFIDENCE_LEVELS),
+            method="plus",
+            cv=KFold(n_splits=max(2, min(self.cv_splits, len(y))), shuffle=True, random_state=self.random_state),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.mapie_.fit_conformalize(X, y)
+        self.n_features_in_ = X.shape[1]
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "point_")
+        return self.point_.predict(X)
+
+    def predict_interval(self, X, confidence: float = DEFAULT_CONFIDENCE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (prediction, lower, upper) at ``confidence`` (0-1, a multiple of 0.05)."""
+        check_is_fitted(self, "mapie_")
+        level = round(float(confidence), 2)
+        if level not in CONFIDENCE_LEVELS:
+            from qdml.exceptions import QdmlError
+
+            raise QdmlError(f"confidence {confidence} not available; use one of 0.05, 0.10, ..., 0.95")
+        k = CONFIDENCE_LEVELS.index(level)
+        pred = self.predict(X)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, pis = self.mapie_.predict_interval(X)
+        lo, hi = pis[:, 0, k], pis[:, 1, k]
+        return pred, np.minimum(lo, pred), np.maximum(hi, pred)
