@@ -48,7 +48,7 @@ def dataset_path() -> pathlib.Path:
     return bundled_path(DATASET_NAME)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def read_bundled_csv(name: str, as_str: bool = True) -> pd.DataFrame:
     """Read a bundled CSV once per process.
 

@@ -83,37 +83,46 @@ def _layer_elements(formula: str) -> dict[str, float]:
     return out
 
 
+def _shares(site: dict) -> dict[str, float]:
+    """Site occupancies with unknown shares (None, from an ``x`` in the notation) split equally."""
+    known = {k: float(v) for k, v in site.items() if v is not None}
+    unknown = [k for k, v in site.items() if v is None]
+    rest = max(0.0, 1.0 - sum(known.values()))
+    for k in unknown:
+        known[k] = rest / len(unknown) if rest > 0 else 1.0 / len(site)
+    total = sum(known.values())
+    return {k: v / total for k, v in known.items()} if total > 0 else {}
+
+
 @lru_cache(maxsize=4096)
 def surface_sites(qd: str) -> tuple[tuple[tuple[str, float], ...], tuple[tuple[str, float], ...]]:
     """Surface cation and anion sites (ion name, weight) of a QD: the outermost layer's ions.
 
-    For a perovskite these are the B-site metals and X-site halides (and the A-site cations,
-    weighted in for cation-for-cation substitution through ``a_site``).
+    For a perovskite these are the B-site metals and X-site halides; for a core/shell QD the
+    outermost shell's cations and anions (ligands bind the shell, not the core).
     """
     from qdml.chemistry.composition import parse_qd_composition
 
     comp = parse_qd_composition(qd)
     cations: dict[str, float] = {}
     anions: dict[str, float] = {}
-    b_site = getattr(comp, "b_site", None) or {}
-    x_site = getattr(comp, "x_site", None) or {}
-    if "perovskite" in comp.family and (b_site or x_site):
-        for el, w in b_site.items():
+    if comp.is_perovskite and comp.n_shells == 0:
+        for el, w in _shares(dict(comp.b_site)).items():
             if el in LATTICE_IONS:
-                cations[LATTICE_IONS[el]] = cations.get(LATTICE_IONS[el], 0) + float(w or 0) if w == w else 1.0
-        halides = getattr(comp, "halide_fractions", {}) or {}
-        for el in x_site or halides:
-            w = halides.get(el) if halides else x_site.get(el)
-            w = 1.0 if w is None or w != w else float(w)
+                cations[LATTICE_IONS[el]] = cations.get(LATTICE_IONS[el], 0.0) + w
+        for el, w in _shares(dict(comp.x_site)).items():
             if el in LATTICE_IONS:
-                anions[LATTICE_IONS[el]] = anions.get(LATTICE_IONS[el], 0) + w
+                anions[LATTICE_IONS[el]] = anions.get(LATTICE_IONS[el], 0.0) + w
     else:
-        layers = list(getattr(comp, "layers", []) or [qd])
-        for el, n in _layer_elements(str(layers[-1])).items():
-            if el not in LATTICE_IONS:
-                continue
-            (anions if el in ANION_ELEMENTS else cations)[LATTICE_IONS[el]] = n
-    norm = lambda d: tuple(sorted((k, v / sum(d.values())) for k, v in d.items())) if d and sum(d.values()) > 0 else tuple(sorted((k, 1.0 / len(d)) for k in d))
+        for el, n in _layer_elements(str(comp.layers[-1])).items():
+            if el in LATTICE_IONS:
+                side = anions if el in ANION_ELEMENTS else cations
+                side[LATTICE_IONS[el]] = side.get(LATTICE_IONS[el], 0.0) + n
+
+    def norm(d: dict[str, float]) -> tuple[tuple[str, float], ...]:
+        total = sum(d.values())
+        return tuple(sorted((k, v / total) for k, v in d.items())) if total > 0 else ()
+
     return norm(cations), norm(anions)
 
 
@@ -123,12 +132,11 @@ def a_site_radius_pm(qd: str) -> float | None:
     from qdml.chemistry.composition import parse_qd_composition
 
     comp = parse_qd_composition(qd)
-    a = getattr(comp, "a_site", None) or {}
     total, wsum = 0.0, 0.0
-    for species, w in a.items():
+    for species, w in _shares(dict(comp.a_site)).items():
         ion = _ion(LATTICE_IONS.get(species, f"{species}+"))
         r = getattr(ion, "radius_pm", None) if ion is not None else None
-        if r and w == w and w:
+        if r and w:
             total += float(r) * float(w)
             wsum += float(w)
     return total / wsum if wsum else None

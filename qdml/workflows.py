@@ -388,7 +388,7 @@ def rank(
     table = pd.DataFrame({"ligand": names})
     frame, _, _ = load_training_data(data, include_flagged=True)
     score = np.zeros(len(names))
-    per_target = []
+    per_target, measured_cols = [], {}
     for t in targets:
         s = preds[f"{t}{col}"].to_numpy(float)
         if t in lower_is_better:
@@ -400,8 +400,10 @@ def rank(
         table[f"{t}_lo"] = preds[f"{t}_lo"]
         table[f"{t}_hi"] = preds[f"{t}_hi"]
         measured = measured_values(frame, qd, t)
-        table[f"measured_{t}"] = [measured.get(_canonical(n), np.nan) for n in names]
+        measured_cols[f"measured_{t}"] = [measured.get(_canonical(n), np.nan) for n in names]
     table["score"] = score
+    for col, values in measured_cols.items():
+        table[col] = values
     if pareto and len(targets) > 1:
         vals = np.column_stack(per_target)
         vals = np.where(np.isfinite(vals), vals, -np.inf)

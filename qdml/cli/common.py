@@ -50,11 +50,13 @@ def print_frame(frame, title: str | None = None, max_rows: int = 60, floatfmt: s
 
 
 def print_warnings(problems, limit: int = 20) -> None:
-    err = console(stderr=True)
+    """One line per note on stderr (never wrapped: grep and editors rely on FILE:LINE)."""
+    import sys
+
     for p in problems[:limit]:
-        err.print(f"note: {p}", markup=False)
+        print(f"note: {p}", file=sys.stderr)
     if len(problems) > limit:
-        err.print(f"note: ... and {len(problems) - limit} more", markup=False)
+        print(f"note: ... and {len(problems) - limit} more", file=sys.stderr)
 
 
 class progress_callback:

@@ -1,0 +1,954 @@
+"""Virtual screening: millions of ligand-QD candidates from a small spec, predicted in chunks.
+
+The data flow, and why it is fast:
+
+1. **Spec -> two lists.** A TOML spec names a set of ligands (explicit, the knowledge base,
+   mixtures of two written ``A/B``) and a set of compositions (explicit, or templates such as
+   ``CsPb(Br{x}Cl{1-x})3`` over ranges). Candidates are their product, addressed by an integer:
+   candidate ``i`` is ligand ``i // n_qd`` on composition ``i % n_qd``. No list of a million
+   Python objects is ever built; a chunk is ``numpy.arange(start, stop)``.
+2. **Plan: featurize each unique thing once.** :func:`build_plan` parses every unique ligand and
+   composition once (unresolvable ones are skipped and counted), computes the bundle featurizer's
+   ligand block (one row per unique ligand) and QD block (one row per unique composition), and
+   splits the pair interaction terms of :func:`qdml.featurize.pair_interactions` into a ligand
+   factor and a composition factor (they are ratios of sums that are bilinear in the ligand's
+   components and the surface-site weights). A sample of assembled rows is checked against the
+   bundle's own ``PairFeaturizer.transform_frame``; a mismatch in the interaction terms falls back
+   to the exact per-pair function (slower, logged), any other mismatch raises.
+3. **Chunks: gather, predict, assess.** :func:`score_chunk` assembles a chunk's feature matrix by
+   integer indexing into the blocks, calls each target's ``regressor.predict_interval`` once on the
+   whole chunk, and assesses the applicability domain in bulk (nearest-neighbour distance on the
+   chunk; unseen elements, ligand classes and families once per unique ligand and composition).
+4. **Parallel over chunks, never rows.** joblib on local cores (``loky``), or joblib's Dask backend
+   on a ``distributed`` cluster (``scheduler="tcp://HOST:PORT"``): the same ``Parallel`` call,
+   the plan scattered once to every worker, results returned in chunk order.
+5. **Streaming out.** Each chunk is appended to a Parquet (pyarrow) or CSV file and folded into a
+   running top-N per target, so memory stays flat however many candidates there are.
+
+Rows are identical to :func:`qdml.workflows.predict` on the same candidates (to floating-point
+rounding of the interaction terms), and identical between the local and the Dask runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import logging
+import math
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qdml.exceptions import QdmlError
+
+log = logging.getLogger(__name__)
+
+#: Targets where smaller is better (a narrow emission, a low turn-on voltage); same as ``rank``.
+LOWER_IS_BETTER = frozenset({"fwhm_nm", "von_v"})
+SCORE_BY = ("mean", "lower", "ucb")
+DEFAULT_CHUNK_SIZE = 50_000
+DEFAULT_TOP = 20
+SAMPLE_KEYS = ("el_color", "size_nm", "pristine_peak_nm")
+#: Pair features that depend on the composition only (given the spec's constant sample columns).
+QD_LEVEL_PAIR_COLUMNS = (
+    "pair__bandgap_peak_nm",
+    "pair__peak_prior_nm",
+    "pair__prior_from_pristine",
+    "pair__prior_from_color",
+    "pair__prior_from_bandgap",
+)
+#: Pair features from :func:`qdml.featurize.pair_interactions`, in its return order.
+INTERACTION_COLUMNS = (
+    "pair__hsab_match",
+    "pair__hardness_gap_ev",
+    "pair__hardness_gap_missing",
+    "pair__radius_ratio",
+    "pair__radius_ratio_missing",
+)
+_CHECK_ROWS = 256
+
+
+# =========================================================================== spec
+
+
+@dataclass
+class ScreenSpec:
+    """What to screen, read from a TOML file by :func:`load_spec` (see ``docs/screening.md``).
+
+    ``ligands`` and ``compositions`` are the expanded, de-duplicated lists in spec order;
+    candidates are their product, ligand-major.
+    """
+
+    ligands: list[str]
+    compositions: list[str]
+    targets: list[str] | None = None
+    by: str = "mean"
+    weights: dict[str, float] = field(default_factory=dict)
+    top: int = DEFAULT_TOP
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    confidence: float = 0.8
+    sample: dict = field(default_factory=dict)
+    model: str | None = None
+    output: str | None = None
+    path: str | None = None
+
+    @property
+    def n_candidates(self) -> int:
+        return len(self.ligands) * len(self.compositions)
+
+
+def load_spec(path: str | os.PathLike) -> ScreenSpec:
+    """Read a screening spec (TOML); errors name the file and the offending key."""
+    import tomllib
+
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise QdmlError(f"{p}: spec file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise QdmlError(f"{p}: not valid TOML ({exc})") from None
+    return spec_from_dict(data, source=str(p))
+
+
+_TOP_KEYS = {"screen", "score", "ligands", "compositions", "sample"}
+_SCREEN_KEYS = {"targets", "top", "chunk_size", "confidence", "model", "output"}
+_SCORE_KEYS = {"by", "weights"}
+_LIGAND_KEYS = {"knowledge_base", "include_organic", "include", "mixtures_of_two", "mixture_pool", "mixtures", "exclude"}
+_COMP_KEYS = {"include", "template", "exclude"}
+
+
+def _check_keys(table: dict, allowed: set, where: str, source: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise QdmlError(f"{source}: unknown key(s) {', '.join(map(repr, unknown))} in [{where}] "
+                        f"(known: {', '.join(sorted(allowed))})")
+
+
+def spec_from_dict(data: dict, source: str = "<spec>") -> ScreenSpec:
+    """Build a :class:`ScreenSpec` from the parsed TOML tables (also handy in tests)."""
+    _check_keys(data, _TOP_KEYS, "top level", source)
+    screen = dict(data.get("screen", {}))
+    score = dict(data.get("score", {}))
+    lig = dict(data.get("ligands", {}))
+    comp = dict(data.get("compositions", {}))
+    sample = dict(data.get("sample", {}))
+    _check_keys(screen, _SCREEN_KEYS, "screen", source)
+    _check_keys(score, _SCORE_KEYS, "score", source)
+    _check_keys(lig, _LIGAND_KEYS, "ligands", source)
+    _check_keys(comp, _COMP_KEYS, "compositions", source)
+    _check_keys(sample, set(SAMPLE_KEYS), "sample", source)
+
+    by = str(score.get("by", "mean"))
+    if by not in SCORE_BY:
+        raise QdmlError(f"{source}: [score] by = {by!r}; use one of {', '.join(SCORE_BY)}")
+    weights = {str(k): float(v) for k, v in dict(score.get("weights", {})).items()}
+    targets = screen.get("targets")
+    if targets is not None:
+        targets = [str(t) for t in ([targets] if isinstance(targets, str) else targets)]
+    top = int(screen.get("top", DEFAULT_TOP))
+    chunk = int(screen.get("chunk_size", DEFAULT_CHUNK_SIZE))
+    if top < 1 or chunk < 1:
+        raise QdmlError(f"{source}: [screen] top and chunk_size must be positive integers")
+    confidence = float(screen.get("confidence", 0.8))
+    if not 0 < confidence < 1:
+        raise QdmlError(f"{source}: [screen] confidence must lie between 0 and 1 (e.g. 0.8)")
+    ligands = expand_ligands(lig, source)
+    compositions = expand_compositions(comp, source)
+    if not ligands:
+        raise QdmlError(f"{source}: [ligands] selects no ligand (set knowledge_base = true or include = [...])")
+    if not compositions:
+        raise QdmlError(f"{source}: [compositions] selects no composition (include = [...] or [[compositions.template]])")
+    return ScreenSpec(
+        ligands=ligands, compositions=compositions, targets=targets, by=by, weights=weights, top=top,
+        chunk_size=chunk, confidence=confidence, sample=sample, model=screen.get("model"),
+        output=screen.get("output"), path=source,
+    )
+
+
+def _as_list(value, key: str, source: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        raise QdmlError(f"{source}: {key} must be a list of strings")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def expand_ligands(table: dict, source: str = "<spec>") -> list[str]:
+    """The ligand set: knowledge base, ``include``, then mixtures of two (``A/B``), minus ``exclude``.
+
+    ``mixtures_of_two = true`` mixes every two ligands of ``mixture_pool`` (default: the singles
+    selected above), each pair once, in set order.
+    """
+    singles: list[str] = []
+    if table.get("knowledge_base", False):
+        from qdml.chemistry.ligands import knowledge_base_ligands
+
+        singles += list(knowledge_base_ligands(include_organic=bool(table.get("include_organic", True))))
+    singles += _as_list(table.get("include"), "[ligands] include", source)
+    exclude = set(_as_list(table.get("exclude"), "[ligands] exclude", source))
+    singles = [s for s in dict.fromkeys(singles) if s not in exclude]
+    out = list(singles)
+    if table.get("mixtures_of_two", False):
+        pool = _as_list(table.get("mixture_pool"), "[ligands] mixture_pool", source) or singles
+        pool = [s for s in dict.fromkeys(pool) if s not in exclude]
+        out += [f"{a}/{b}" for a, b in itertools.combinations(pool, 2)]
+    out += _as_list(table.get("mixtures"), "[ligands] mixtures", source)
+    return [s for s in dict.fromkeys(out) if s not in exclude]
+
+
+# ----------------------------------------------------------------- composition templates
+
+_PLACEHOLDER = re.compile(r"([A-Z]+[a-z]?)?\{([^{}]+)\}")
+_SINGLE_GROUP = re.compile(r"\(((?:[A-Z][a-z]?|[A-Z]{2,}))\)")
+
+
+def _format_number(v: float) -> str:
+    text = f"{round(v, 6):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+_ALLOWED_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load,
+                  ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub, ast.UAdd)
+
+
+def _compile_expr(text: str, source: str, template: str):
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        raise QdmlError(f"{source}: template {template!r}: cannot read {{{text}}}") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES) or (isinstance(node, ast.Constant) and not isinstance(node.value, (int, float))):
+            raise QdmlError(f"{source}: template {template!r}: {{{text}}} may only use numbers, variables, + - * /")
+    names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
+    code = compile(tree, "<template>", "eval")
+    return code, names
+
+
+def _range_values(spec, name: str, source: str, template: str) -> list[float]:
+    if isinstance(spec, list):
+        return [float(v) for v in spec]
+    if isinstance(spec, dict):
+        try:
+            start, stop, step = float(spec["start"]), float(spec["stop"]), float(spec["step"])
+        except (KeyError, TypeError, ValueError):
+            raise QdmlError(f"{source}: template {template!r}: {name} needs start, stop, step (numbers)") from None
+        if step <= 0 or stop < start:
+            raise QdmlError(f"{source}: template {template!r}: {name} needs step > 0 and stop >= start")
+        n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        return [round(start + i * step, 10) for i in range(n)]
+    raise QdmlError(f"{source}: template {template!r}: {name} must be a list or {{start, stop, step}}")
+
+
+def expand_template(template: str, ranges: dict, source: str = "<spec>") -> list[str]:
+    """Explicit compositions from a template: ``CsPb(Br{x}Cl{1-x})3`` with x = 0.35 gives ``CsPb(Br0.35Cl0.65)3``.
+
+    Placeholders hold arithmetic in the range variables. A species whose amount is 0 is dropped
+    and an amount of 1 is left unwritten, so the end members read as chemists write them
+    (x = 1 gives ``CsPbBr3``, x = 0 gives ``CsPbCl3``; ``FA{x}Cs{1-x}PbI3`` at x = 0 gives ``CsPbI3``).
+
+    Examples
+    --------
+    >>> expand_template("CsPb(Br{x}Cl{1-x})3", {"x": [0, 0.35, 1]})
+    ['CsPbCl3', 'CsPb(Br0.35Cl0.65)3', 'CsPbBr3']
+    """
+    parts = [(m, *_compile_expr(m.group(2), source, template)) for m in _PLACEHOLDER.finditer(template)]
+    if not parts:
+        raise QdmlError(f"{source}: template {template!r} has no {{...}} placeholder")
+    names = sorted({n for _, _, ns in parts for n in ns}, key=lambda n: list(ranges).index(n) if n in ranges else -1)
+    missing = [n for n in names if n not in ranges]
+    if missing:
+        raise QdmlError(f"{source}: template {template!r}: no range for {', '.join(missing)}")
+    unused = [n for n in ranges if n not in names]
+    if unused:
+        raise QdmlError(f"{source}: template {template!r}: ranges {', '.join(unused)} are not used")
+    grids = [_range_values(ranges[n], n, source, template) for n in names]
+    out = []
+    for values in itertools.product(*grids):
+        env = dict(zip(names, values))
+        pieces, last = [], 0
+        for m, code, _ in parts:
+            amount = round(float(eval(code, {"__builtins__": {}}, env)), 10)  # noqa: S307 (whitelisted AST)
+            if amount < 0:
+                break
+            species = m.group(1) or ""
+            pieces.append(template[last:m.start()])
+            if amount == 0 and species:
+                pass
+            elif amount == 1 and species:
+                pieces.append(species)
+            else:
+                pieces.append(species + _format_number(amount))
+            last = m.end()
+        else:
+            pieces.append(template[last:])
+            text = "".join(pieces)
+            text = _SINGLE_GROUP.sub(r"\1", text)
+            out.append(text)
+    return out
+
+
+def expand_compositions(table: dict, source: str = "<spec>") -> list[str]:
+    """The composition set: ``include`` then each ``[[compositions.template]]``, minus ``exclude``."""
+    out = _as_list(table.get("include"), "[compositions] include", source)
+    templates = table.get("template", [])
+    if isinstance(templates, dict):
+        templates = [templates]
+    for t in templates:
+        if not isinstance(t, dict) or "template" not in t:
+            raise QdmlError(f"{source}: each [[compositions.template]] needs template = \"...\"")
+        ranges = {k: v for k, v in t.items() if k != "template"}
+        out += expand_template(str(t["template"]), ranges, source)
+    exclude = set(_as_list(table.get("exclude"), "[compositions] exclude", source))
+    return [s for s in dict.fromkeys(out) if s not in exclude]
+
+
+def candidate_frame(spec: ScreenSpec, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+    """Candidates ``start:stop`` as a (ligand, qd[, sample columns]) frame, for small specs and tests."""
+    n_q = len(spec.compositions)
+    stop = spec.n_candidates if stop is None else min(stop, spec.n_candidates)
+    idx = np.arange(start, stop)
+    frame = pd.DataFrame({
+        "ligand": np.asarray(spec.ligands, dtype=object)[idx // n_q],
+        "qd": np.asarray(spec.compositions, dtype=object)[idx % n_q],
+    })
+    for k, v in spec.sample.items():
+        frame[k] = v
+    return frame
+
+
+# =========================================================================== plan
+
+
+@dataclass
+class ScreenPlan:
+    """Everything a worker needs to score any chunk: small blocks of unique features and the models.
+
+    Candidate ``i`` (0 <= i < n_candidates) is resolved ligand ``i // n_qd`` on resolved
+    composition ``i % n_qd``; ``ligand_ids``/``qd_ids`` map back to the spec's order.
+    """
+
+    ligands: np.ndarray           # resolved ligand strings (object)
+    qds: np.ndarray               # resolved composition strings (object)
+    ligand_ids: np.ndarray        # index of each resolved ligand in the spec's list
+    qd_ids: np.ndarray
+    n_spec_qds: int
+    feature_names: list[str]
+    lig_cols: np.ndarray          # positions in feature_names filled from lig_block
+    qd_cols: np.ndarray
+    inter_cols: np.ndarray        # positions of INTERACTION_COLUMNS
+    lig_block: np.ndarray         # (n_lig, len(lig_cols))
+    qd_block: np.ndarray          # (n_qd, len(qd_cols))
+    inter: dict                   # factor matrices of the interaction terms (see _interaction_factors)
+    exact_interactions: bool      # True: call pair_interactions per pair (fallback)
+    targets: list[str]
+    regressors: dict
+    confidence: float
+    by: str
+    weights: dict
+    sds: dict
+    domain: object | None
+    lig_novelty: np.ndarray       # code of each ligand's novelty (unseen elements, class)
+    qd_novelty: np.ndarray
+    novelty_text: np.ndarray      # (n_lig_codes, n_qd_codes) reason prefix, '' when nothing is new
+    skipped: dict                 # {"ligands": {name: reason}, "compositions": {...}}
+
+    @property
+    def n_candidates(self) -> int:
+        return len(self.ligands) * len(self.qds)
+
+    def spec_index(self, idx: np.ndarray) -> np.ndarray:
+        """Index of resolved candidates ``idx`` in the spec's full product (stable candidate ids)."""
+        li, qi = np.divmod(idx, len(self.qds))
+        return self.ligand_ids[li].astype(np.int64) * self.n_spec_qds + self.qd_ids[qi]
+
+
+def _resolve(values: list[str], parser, what: str) -> tuple[list[int], dict[str, str]]:
+    ok, bad = [], {}
+    for i, v in enumerate(values):
+        try:
+            parser(v)
+            ok.append(i)
+        except QdmlError as exc:
+            bad[v] = f"{what}: {exc}"
+    return ok, bad
+
+
+def _ligand_elements(lig) -> frozenset:
+    """Elements of a ligand and of its components (as ``evaluation.splits.row_keys`` counts them)."""
+    out = set(getattr(lig, "elements", {}) or {})
+    for comp, _ in getattr(lig, "components", []) or []:
+        if comp is not lig:
+            out |= set(getattr(comp, "elements", {}) or {})
+    return frozenset(out)
+
+
+def _qd_elements(comp) -> frozenset:
+    out = set(getattr(comp, "element_fractions", {}) or {})
+    for layer in getattr(comp, "layers", []) or []:
+        out |= set(re.findall(r"[A-Z][a-z]?", str(layer)))
+    return frozenset(out)
+
+
+def _interaction_factors(ligands, qds) -> dict:
+    """Split :func:`qdml.featurize.pair_interactions` into per-ligand and per-composition factors.
+
+    Each interaction term is ``sum_c sum_s w_c w_s f(c, s) / sum_c sum_s w_c w_s [f defined]`` over
+    the ligand's components ``c`` and the surface sites ``s`` they bind: bilinear in a ligand
+    vector over surface ions and a composition vector of site weights. So the numerator and
+    denominator of every pair are dot products, computed for a whole chunk at once.
+    """
+    from qdml.chemistry.ligands import parse_ligand
+    from qdml.featurize import SOFTNESS, _components, _ion, a_site_radius_pm, surface_sites
+
+    sites = [surface_sites(q) for q in qds]
+    ions = sorted({name for cat, an in sites for name, _ in (*cat, *an)})
+    pos = {n: i for i, n in enumerate(ions)}
+    n_q, n_v, n_l = len(qds), len(ions), len(ligands)
+    QC = np.zeros((n_q, n_v))
+    QA = np.zeros((n_q, n_v))
+    a_rad = np.zeros(n_q)
+    for k, (cat, an) in enumerate(sites):
+        for name, w in cat:
+            QC[k, pos[name]] += w
+        for name, w in an:
+            QA[k, pos[name]] += w
+        r = a_site_radius_pm(qds[k])
+        a_rad[k] = float(r) if r else 0.0
+    site_obj = [_ion(n) for n in ions]
+    # per ligand, per side (0 = cation sites, 1 = anion sites), per ion: numerators and weights
+    names = ("m_num", "m_den", "g_num", "g_den", "r_num", "r_den")
+    F = {n: np.zeros((n_l, 2, n_v)) for n in names}
+    P_num, P_den = np.zeros(n_l), np.zeros(n_l)
+    for li, text in enumerate(ligands):
+        for comp, w in _components(parse_ligand(text)):
+            binding = str(getattr(comp.binding_type, "value", comp.binding_type))
+            charge = float(comp.charge or 0)
+            side = 1 if (binding == "Z" or charge > 0) else 0
+            soft_l = SOFTNESS.get(str(comp.hsab_class))
+            eta_l = getattr(comp, "hardness_ev", None)
+            r_l = getattr(comp, "radius_pm", None)
+            for v, site in enumerate(site_obj):
+                if site is None:
+                    continue
+                soft_s = SOFTNESS.get(str(site.hsab_class))
+                if soft_l is not None and soft_s is not None:
+                    F["m_num"][li, side, v] += w * (1 - abs(soft_l - soft_s))
+                    F["m_den"][li, side, v] += w
+                eta_s = getattr(site, "hardness_ev", None)
+                if eta_l and eta_s:
+                    F["g_num"][li, side, v] += w * abs(float(eta_l) - float(eta_s))
+                    F["g_den"][li, side, v] += w
+            if r_l:
+                if charge < 0:
+                    ref_side = 1
+                else:
+                    ref_side = 0  # used only for compositions without an A-site radius
+                    P_num[li] += w * float(r_l)
+                    P_den[li] += w
+                for v, site in enumerate(site_obj):
+                    r_ref = getattr(site, "radius_pm", None) if site is not None else None
+                    if r_ref:  # refs without a radius are skipped, as in pair_interactions
+                        F["r_num"][li, ref_side, v] += w * float(r_l) / float(r_ref)
+                        F["r_den"][li, ref_side, v] += w
+    return {"QC": QC, "QA": QA, "a_rad": a_rad, "P_num": P_num, "P_den": P_den, **F}
+
+
+def _interactions(plan: ScreenPlan, li: np.ndarray, qi: np.ndarray) -> np.ndarray:
+    """(n, 5) interaction terms of the pairs (li, qi), as pair_interactions returns them."""
+    if plan.exact_interactions:
+        from qdml.featurize import pair_interactions
+
+        codes = li.astype(np.int64) * len(plan.qds) + qi
+        uniq, inverse = np.unique(codes, return_inverse=True)
+        vals = np.array([pair_interactions(plan.ligands[c // len(plan.qds)], plan.qds[c % len(plan.qds)])
+                         for c in uniq], dtype=float).reshape(len(uniq), 5)
+        return vals[inverse]
+    f = plan.inter
+    QC, QA = f["QC"][qi], f["QA"][qi]
+
+    def dot(name, side_c_only=False):
+        M = f[name]
+        return np.einsum("nv,nv->n", M[li, 0], QC) + (0.0 if side_c_only else np.einsum("nv,nv->n", M[li, 1], QA))
+
+    m_num, m_den = dot("m_num"), dot("m_den")
+    g_num, g_den = dot("g_num"), dot("g_den")
+    # radius ratio: anions vs lattice anions (side 1 against QA); cations vs the A-site radius when
+    # the composition has one, else vs the surface cations (side 0 against QC)
+    M_rn, M_rd = f["r_num"], f["r_den"]
+    an_num = np.einsum("nv,nv->n", M_rn[li, 1], QA)
+    an_den = np.einsum("nv,nv->n", M_rd[li, 1], QA)
+    a_rad = f["a_rad"][qi]
+    has_a = a_rad > 0
+    cat_num = np.where(has_a, f["P_num"][li] / np.where(has_a, a_rad, 1.0), np.einsum("nv,nv->n", M_rn[li, 0], QC))
+    cat_den = np.where(has_a, f["P_den"][li], np.einsum("nv,nv->n", M_rd[li, 0], QC))
+    r_num, r_den = an_num + cat_num, an_den + cat_den
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.column_stack([
+            np.where(m_den != 0, m_num / np.where(m_den != 0, m_den, 1.0), 0.5),
+            np.where(g_den != 0, g_num / np.where(g_den != 0, g_den, 1.0), 0.0),
+            (g_den == 0).astype(float),
+            np.where(r_den != 0, r_num / np.where(r_den != 0, r_den, 1.0), 1.0),
+            (r_den == 0).astype(float),
+        ])
+    return out
+
+
+def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
+    """Resolve, featurize each unique ligand and composition once, and check a sample against the bundle."""
+    from qdml.chemistry.composition import parse_qd_composition
+    from qdml.chemistry.ligands import parse_ligand
+
+    meta = bundle.metadata
+    targets = list(spec.targets or meta["targets"])
+    for t in targets:
+        if t not in meta["targets"]:
+            raise QdmlError(f"model {bundle.path} has no {t!r} model (has {', '.join(meta['targets'])})")
+    unknown_w = sorted(set(spec.weights) - set(targets))
+    if unknown_w:
+        raise QdmlError(f"[score] weights name targets not screened: {', '.join(unknown_w)}")
+    first = bundle.models[targets[0]]
+    featurizer = first.named_steps["features"]
+    if getattr(featurizer, "paired", False):
+        raise QdmlError("screening uses the absolute models; this bundle's first target is a paired model")
+    feature_names = [str(c) for c in meta.get("feature_names") or featurizer.get_feature_names_out()]
+
+    lig_ok, lig_bad = _resolve(spec.ligands, parse_ligand, "ligand")
+    qd_ok, qd_bad = _resolve(spec.compositions, parse_qd_composition, "qd")
+    ligands = [spec.ligands[i] for i in lig_ok]
+    qds = [spec.compositions[i] for i in qd_ok]
+
+    # ligand block, through the bundle's own ligand featurizer; any ligand it cannot featurize is skipped
+    lig_names = list(featurizer.ligand_featurizer_.get_feature_names_out())
+    lig_block, keep = _featurize_rows(lambda xs: featurizer.ligand_featurizer_.transform(pd.DataFrame({"ligand": xs})),
+                                      ligands, lig_bad, "ligand")
+    ligands = [ligands[i] for i in keep]
+    lig_ids = np.asarray([lig_ok[i] for i in keep], dtype=np.int64)
+
+    # QD block: the featurizer's QD columns and the composition-level pair columns, from
+    # transform_frame on (one resolved ligand x every unique composition)
+    if not ligands or not qds:
+        lig_block = np.zeros((len(ligands), len(lig_names)))
+    qd_names = list(featurizer.qd_featurizer_.get_feature_names_out()) + list(QD_LEVEL_PAIR_COLUMNS)
+
+    def qd_frame(xs):
+        frame = pd.DataFrame({"ligand": ligands[0] if ligands else "Cl-", "qd": xs})
+        for k, v in spec.sample.items():
+            frame[k] = v
+        return featurizer.transform_frame(frame)[qd_names].to_numpy(float)
+
+    if ligands:
+        qd_block, keep_q = _featurize_rows(qd_frame, qds, qd_bad, "qd")
+    else:
+        qd_block, keep_q = np.zeros((0, len(qd_names))), []
+    qds = [qds[i] for i in keep_q]
+    qd_ids = np.asarray([qd_ok[i] for i in keep_q], dtype=np.int64)
+
+    pos = {n: i for i, n in enumerate(feature_names)}
+    classified = set(lig_names) | set(qd_names) | set(INTERACTION_COLUMNS)
+    unknown = [n for n in feature_names if n not in classified]
+    if unknown:
+        raise QdmlError("screening does not know how to assemble feature(s) "
+                        f"{', '.join(unknown[:5])}; qdml.screening needs updating for this bundle")
+
+    domain = bundle.domain
+    lig_objs = [parse_ligand(x) for x in ligands]
+    qd_objs = [parse_qd_composition(x) for x in qds]
+    lig_codes, qd_codes, novelty = _novelty_tables(domain, lig_objs, qd_objs)
+
+    sds = {t: (meta.get("target_models", {}).get(t, {}).get("sd") or 1.0) for t in targets}
+    plan = ScreenPlan(
+        ligands=np.asarray(ligands, dtype=object), qds=np.asarray(qds, dtype=object),
+        ligand_ids=lig_ids, qd_ids=qd_ids, n_spec_qds=len(spec.compositions),
+        feature_names=feature_names,
+        lig_cols=np.asarray([pos[n] for n in lig_names], dtype=np.int64),
+        qd_cols=np.asarray([pos[n] for n in qd_names], dtype=np.int64),
+        inter_cols=np.asarray([pos[n] for n in INTERACTION_COLUMNS], dtype=np.int64),
+        lig_block=np.ascontiguousarray(lig_block, dtype=float), qd_block=np.ascontiguousarray(qd_block, dtype=float),
+        inter=_interaction_factors(ligands, qds) if ligands and qds else {},
+        exact_interactions=False,
+        targets=targets,
+        regressors={t: bundle.models[t].named_steps["regressor"] for t in targets},
+        confidence=float(spec.confidence), by=spec.by,
+        weights={t: float(spec.weights.get(t, 1.0)) for t in targets}, sds=sds, domain=domain,
+        lig_novelty=lig_codes, qd_novelty=qd_codes, novelty_text=novelty,
+        skipped={"ligands": lig_bad, "compositions": qd_bad},
+    )
+    if check and plan.n_candidates:
+        _check_plan(plan, featurizer, spec)
+    return plan
+
+
+def _featurize_rows(fn, values: list[str], bad: dict, what: str) -> tuple[np.ndarray, list[int]]:
+    """``fn`` on all values at once; if that raises, one at a time to find and skip the culprits."""
+    if not values:
+        return np.zeros((0, 0)), []
+    try:
+        return np.asarray(fn(values), dtype=float), list(range(len(values)))
+    except (QdmlError, ValueError, KeyError) as exc:
+        log.info("featurizing %d %ss at once failed (%s); retrying one by one", len(values), what, exc)
+    rows, keep = [], []
+    for i, v in enumerate(values):
+        try:
+            rows.append(np.asarray(fn([v]), dtype=float)[0])
+            keep.append(i)
+        except (QdmlError, ValueError, KeyError) as exc:
+            bad[v] = f"{what}: cannot featurize ({exc})"
+    return (np.vstack(rows) if rows else np.zeros((0, 0))), keep
+
+
+def _novelty_tables(domain, lig_objs, qd_objs):
+    """Reason prefixes for unseen elements, ligand classes and families, per (ligand code, qd code)."""
+    if domain is None:
+        z_l, z_q = np.zeros(len(lig_objs), np.int64), np.zeros(len(qd_objs), np.int64)
+        return z_l, z_q, np.array([[""]], dtype=object)
+    seen_el, seen_cls, seen_fam = set(domain.elements_), set(domain.ligand_classes_), set(domain.families_)
+
+    def codes(keys):
+        table: dict = {}
+        return np.asarray([table.setdefault(k, len(table)) for k in keys], dtype=np.int64), list(table)
+
+    lig_keys = [(frozenset(_ligand_elements(o) - seen_el), o.ligand_class if o.ligand_class not in seen_cls else None)
+                for o in lig_objs]
+    qd_keys = [(frozenset(_qd_elements(o) - seen_el), o.family if o.family not in seen_fam else None) for o in qd_objs]
+    lig_codes, lig_uniq = codes(lig_keys)
+    qd_codes, qd_uniq = codes(qd_keys)
+    text = np.empty((max(1, len(lig_uniq)), max(1, len(qd_uniq))), dtype=object)
+    text[:] = ""
+    for a, (lel, cls) in enumerate(lig_uniq):
+        for b, (qel, fam) in enumerate(qd_uniq):
+            why = []
+            new_el = sorted(lel | qel)
+            if new_el:
+                why.append("element never seen in training: " + ", ".join(new_el))
+            if cls is not None:
+                why.append(f"ligand class never seen: {cls}")
+            if fam is not None:
+                why.append(f"QD family never seen: {fam}")
+            text[a, b] = "; ".join(why)
+    return lig_codes, qd_codes, text
+
+
+def _check_plan(plan: ScreenPlan, featurizer, spec: ScreenSpec) -> None:
+    """Compare assembled rows with ``transform_frame`` on a deterministic sample of candidates."""
+    n = plan.n_candidates
+    rng = np.random.default_rng(0)
+    idx = np.unique(np.concatenate([[0, n - 1], rng.integers(0, n, size=min(_CHECK_ROWS, n))]))
+    li, qi = np.divmod(idx, len(plan.qds))
+    frame = pd.DataFrame({"ligand": plan.ligands[li], "qd": plan.qds[qi]})
+    for k, v in spec.sample.items():
+        frame[k] = v
+    ref = featurizer.transform_frame(frame)[plan.feature_names].to_numpy(float)
+    got = assemble(plan, idx)
+    inter = plan.inter_cols
+    other = np.setdiff1d(np.arange(len(plan.feature_names)), inter)
+    if not np.allclose(got[:, other], ref[:, other], rtol=1e-9, atol=1e-9, equal_nan=True):
+        bad = np.argwhere(~np.isclose(got[:, other], ref[:, other], rtol=1e-9, atol=1e-9, equal_nan=True))[0]
+        name = plan.feature_names[other[bad[1]]]
+        raise QdmlError(f"screening features differ from the bundle's featurizer in column {name!r} "
+                        f"({frame.iloc[bad[0]].to_dict()}); this is a bug in qdml.screening")
+    if not np.allclose(got[:, inter], ref[:, inter], rtol=1e-9, atol=1e-12, equal_nan=True):
+        log.warning("vectorized interaction terms differ from featurize.pair_interactions; "
+                    "falling back to one call per unique pair (slower)")
+        plan.exact_interactions = True
+
+
+# =========================================================================== chunks
+
+
+def assemble(plan: ScreenPlan, idx: np.ndarray) -> np.ndarray:
+    """Feature matrix of resolved candidates ``idx`` by integer indexing into the unique blocks."""
+    li, qi = np.divmod(np.asarray(idx, dtype=np.int64), len(plan.qds))
+    X = np.empty((len(idx), len(plan.feature_names)), dtype=float)
+    X[:, plan.lig_cols] = plan.lig_block[li]
+    X[:, plan.qd_cols] = plan.qd_block[qi]
+    X[:, plan.inter_cols] = _interactions(plan, li, qi)
+    return X
+
+
+def _assess(plan: ScreenPlan, X: np.ndarray, li: np.ndarray, qi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(in_domain, domain_reason, distance ratio) as ``ApplicabilityDomain.assess``, in bulk."""
+    n = len(li)
+    if plan.domain is None:
+        return np.ones(n, bool), np.full(n, "", dtype=object), np.zeros(n)
+    dom = plan.domain
+    Z = dom.scaler_.transform(X)
+    d, _ = dom.nn_.kneighbors(Z, n_neighbors=1)
+    d = d[:, 0]
+    ratio = d / dom.threshold_ if dom.threshold_ > 0 else np.where(d > 0, np.inf, 0.0)
+    prefix = plan.novelty_text[plan.lig_novelty[li], plan.qd_novelty[qi]]
+    far = ratio > 1
+    reason = prefix.copy()
+    if far.any():
+        dist = np.array([f"feature distance {r:.1f}x the training set's 95th percentile" for r in ratio[far]], dtype=object)
+        pre = prefix[far]
+        reason[far] = np.where(pre == "", dist, pre + "; " + dist)
+    return reason == "", reason, ratio
+
+
+def score_chunk(plan: ScreenPlan, start: int, stop: int):
+    """Predict resolved candidates ``start:stop``; return a pyarrow Table (one row per candidate).
+
+    Columns: ``candidate`` (index in the spec's full product), ``ligand``, ``qd``, then per target
+    ``<t>_pred``, ``<t>_lo``, ``<t>_hi``, then ``score``, ``in_domain``, ``domain_reason``.
+    """
+    import pyarrow as pa
+
+    from qdml.domain import widen
+    from qdml.workflows import _clip
+
+    idx = np.arange(start, stop, dtype=np.int64)
+    li, qi = np.divmod(idx, len(plan.qds))
+    X = assemble(plan, idx)
+    Xdf = pd.DataFrame(X, columns=plan.feature_names, copy=False)
+    in_domain, reason, ratio = _assess(plan, X, li, qi)
+    assessment = pd.DataFrame({"domain_reason": reason, "domain_distance": ratio}) if plan.domain is not None else None
+    cols = {
+        "candidate": pa.array(plan.spec_index(idx)),
+        "ligand": pa.DictionaryArray.from_arrays(pa.array(li.astype(np.int32)), pa.array(plan.ligands.tolist(), pa.string())),
+        "qd": pa.DictionaryArray.from_arrays(pa.array(qi.astype(np.int32)), pa.array(plan.qds.tolist(), pa.string())),
+    }
+    score = np.zeros(len(idx))
+    for t in plan.targets:
+        pred, lo, hi = plan.regressors[t].predict_interval(Xdf, plan.confidence)
+        if assessment is not None:
+            lo, hi = widen(pred, lo, hi, assessment)
+        pred, lo, hi = _clip(t, pred), _clip(t, lo), _clip(t, hi)
+        cols[f"{t}_pred"], cols[f"{t}_lo"], cols[f"{t}_hi"] = pa.array(pred), pa.array(lo), pa.array(hi)
+        score += plan.weights[t] * target_score(t, plan.by, pred, lo, hi) / (plan.sds[t] if len(plan.targets) > 1 else 1.0)
+    cols["score"] = pa.array(score)
+    cols["in_domain"] = pa.array(in_domain)
+    cols["domain_reason"] = pa.array(reason.tolist(), pa.string())
+    return pa.table(cols)
+
+
+def target_score(target: str, by: str, pred, lo, hi) -> np.ndarray:
+    """Larger is better: the prediction, the lower bound (cautious) or the upper bound (exploring).
+
+    For targets where smaller is better (``fwhm_nm``, ``von_v``) the sign flips and the bounds
+    swap, as in :func:`qdml.workflows.rank`.
+    """
+    if target in LOWER_IS_BETTER:
+        return -np.asarray({"mean": pred, "lower": hi, "ucb": lo}[by], dtype=float)
+    return np.asarray({"mean": pred, "lower": lo, "ucb": hi}[by], dtype=float)
+
+
+# =========================================================================== running
+
+
+@dataclass
+class ScreenResult:
+    """What a screen produced: counts, the top candidates per target, timing."""
+
+    n_spec: int                    # candidates the spec describes
+    n_screened: int                # resolved candidates predicted
+    n_skipped: int                 # candidates skipped because a ligand or composition did not resolve
+    skipped: dict                  # {"ligands": {name: reason}, "compositions": {name: reason}}
+    top: dict                      # {target or "score": DataFrame of the best, rank 1 first}
+    targets: list[str]
+    by: str
+    confidence: float
+    output: str | None
+    seconds: float
+    n_chunks: int
+    backend: str
+
+    @property
+    def rate(self) -> float:
+        return self.n_screened / self.seconds if self.seconds > 0 else float("inf")
+
+
+class _Writer:
+    """Append pyarrow tables to Parquet or CSV (by suffix), via a temporary file renamed at the end."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in (".parquet", ".pq", ".csv"):
+            raise QdmlError(f"--output {self.path}: use a .parquet or .csv file name")
+        self.kind = "csv" if suffix == ".csv" else "parquet"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self._w = None
+
+    def write(self, table) -> None:
+        import pyarrow as pa
+
+        if self.kind == "csv":
+            import pyarrow.csv as pacsv
+
+            table = pa.table({n: (c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c)
+                              for n, c in zip(table.column_names, table.columns)})
+            if self._w is None:
+                self._w = pacsv.CSVWriter(str(self.tmp), table.schema)
+        else:
+            import pyarrow.parquet as pq
+
+            if self._w is None:
+                self._w = pq.ParquetWriter(str(self.tmp), table.schema, compression="zstd")
+        self._w.write_table(table)
+
+    def close(self, ok: bool) -> None:
+        if self._w is not None:
+            self._w.close()
+        if ok and self._w is not None:
+            os.replace(self.tmp, self.path)
+        elif self.tmp.exists():
+            self.tmp.unlink()
+
+
+class _TopN:
+    """Running top-N per key column (larger is better; ties by candidate index), chunk by chunk."""
+
+    def __init__(self, keys: dict[str, callable], n: int):
+        self.keys, self.n = keys, n
+        self.best: dict[str, pd.DataFrame | None] = {k: None for k in keys}
+
+    def add(self, table) -> None:
+        for name, key in self.keys.items():
+            values = key(table)
+            values = np.where(np.isfinite(values), values, -np.inf)
+            if len(values) == 0:
+                continue
+            # rows are in candidate order, so a stable sort breaks ties by candidate index
+            part = np.sort(np.argsort(-values, kind="stable")[: self.n])
+            rows = table.take(part).to_pandas()
+            rows["_key"] = values[part]
+            best = rows if self.best[name] is None else pd.concat([self.best[name], rows], ignore_index=True)
+            best = best.sort_values(["_key", "candidate"], ascending=[False, True], kind="mergesort")
+            self.best[name] = best.head(self.n).reset_index(drop=True)
+
+    def result(self) -> dict[str, pd.DataFrame]:
+        out = {}
+        for name, best in self.best.items():
+            if best is None:
+                continue
+            best = best.drop(columns="_key")
+            for c in ("ligand", "qd"):
+                best[c] = best[c].astype(str)
+            best.insert(0, "rank", np.arange(1, len(best) + 1))
+            out[name] = best
+        return out
+
+
+def chunk_bounds(n: int, chunk_size: int):
+    """Lazily yield (start, stop) of each chunk."""
+    for start in range(0, n, chunk_size):
+        yield start, min(start + chunk_size, n)
+
+
+def screen(
+    spec: ScreenSpec | str | os.PathLike,
+    model=None,
+    output: str | os.PathLike | None = None,
+    n_jobs: int = 1,
+    scheduler: str | None = None,
+    client=None,
+    progress=None,
+    limit: int | None = None,
+    chunk_size: int | None = None,
+    top: int | None = None,
+    plan: ScreenPlan | None = None,
+) -> ScreenResult:
+    """Screen every candidate of ``spec``; stream rows to ``output`` (.parquet or .csv) and return the top.
+
+    Parameters
+    ----------
+    spec : ScreenSpec or path of a TOML spec
+    model : bundle, bundle name or folder (default: the spec's ``model``, else ``default``)
+    output : where to write every candidate's row; None writes nothing (only the summary)
+    n_jobs : local worker processes (joblib/loky); 1 runs in this process; -1 every core
+    scheduler : ``tcp://HOST:PORT`` of a Dask distributed scheduler to run the chunks there
+    client : an existing ``distributed.Client`` (instead of ``scheduler``; tests use a LocalCluster)
+    progress : callable ``progress(done, total)`` called after each chunk
+    limit : screen only the first ``limit`` resolved candidates
+    chunk_size, top : override the spec's values
+    plan : a plan already built for this spec and bundle (benchmarks reuse one)
+    """
+    from joblib import Parallel, delayed, parallel_config
+
+    from qdml.bundle import Bundle, load_bundle
+
+    if not isinstance(spec, ScreenSpec):
+        spec = load_spec(spec)
+    if plan is None:
+        bundle = model if isinstance(model, Bundle) else load_bundle(model or spec.model)
+        plan = build_plan(bundle, spec)
+    chunk = int(chunk_size or spec.chunk_size)
+    n_top = int(top or spec.top)
+    n = plan.n_candidates if limit is None else min(int(limit), plan.n_candidates)
+    output = output or spec.output
+    n_skipped = spec.n_candidates - plan.n_candidates
+
+    keys = {t: (lambda tab, t=t: target_score(t, plan.by, tab[f"{t}_pred"].to_numpy(), tab[f"{t}_lo"].to_numpy(),
+                                               tab[f"{t}_hi"].to_numpy())) for t in plan.targets}
+    if len(plan.targets) > 1:
+        keys["score"] = lambda tab: tab["score"].to_numpy()
+    topn = _TopN(keys, n_top)
+    writer = _Writer(output) if output else None
+    tasks = (delayed(score_chunk)(plan, a, b) for a, b in chunk_bounds(n, chunk))
+    n_chunks = math.ceil(n / chunk) if n else 0
+
+    if scheduler or client is not None:
+        backend = "dask"
+        own_client = None
+        if client is None:
+            try:
+                from distributed import Client
+            except ImportError:
+                raise QdmlError("--scheduler needs dask.distributed: pip install 'qdml[screen]'") from None
+            try:
+                own_client = client = Client(scheduler, set_as_default=False, timeout="20s")
+            except OSError as exc:
+                raise QdmlError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        config = parallel_config(backend="dask", client=client, scatter=[plan])
+        jobs = -1
+    else:
+        backend = "loky" if n_jobs != 1 else "sequential"
+        own_client = None
+        config = parallel_config(backend="loky") if n_jobs != 1 else parallel_config(backend="sequential")
+        jobs = n_jobs
+    done, ok = 0, False
+    t0 = time.perf_counter()
+    try:
+        with config:
+            for table in Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs", batch_size=1)(tasks):
+                if writer is not None:
+                    writer.write(table)
+                topn.add(table)
+                done += table.num_rows
+                if progress is not None:
+                    progress(done, n)
+        ok = True
+    finally:
+        if writer is not None:
+            writer.close(ok)
+        if own_client is not None:
+            own_client.close()
+    seconds = time.perf_counter() - t0
+    return ScreenResult(
+        n_spec=spec.n_candidates, n_screened=done, n_skipped=n_skipped, skipped=plan.skipped,
+        top=topn.result(), targets=plan.targets, by=plan.by, confidence=plan.confidence,
+        output=str(output) if output else None, seconds=seconds, n_chunks=n_chunks, backend=backend,
+    )
+
+
+def read_output(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a screening output back (Parquet or CSV) as a DataFrame, ligand and qd as strings."""
+    p = Path(path)
+    if p.suffix.lower() == ".csv":
+        return pd.read_csv(p, keep_default_na=False, na_values=[""],
+                           dtype={"ligand": str, "qd": str, "domain_reason": str})
+    import pyarrow.parquet as pq
+
+    frame = pq.read_table(p).to_pandas()
+    for c in ("ligand", "qd"):
+        frame[c] = frame[c].astype(str)
+    return frame

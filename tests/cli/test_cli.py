@@ -1,0 +1,162 @@
+"""End-to-end through the real command line (subprocess), on real rows of the review."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pandas as pd
+import pytest
+
+from qdml.data import dataset_path
+from tests.conftest import HEADER, ROW_CL, ROW_SCN, write_csv
+
+QDML = [sys.executable, "-m", "qdml.cli.main"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run(QDML + [str(a) for a in args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("m") / "bundle"
+    r = run("train", "--no-cv", "--output-dir", out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_help_is_fast_and_explains_units():
+    r = run("--help")
+    assert r.returncode == 0 and "PLQY" in r.stdout and "validate" in r.stdout
+    r = run("predict", "--help")
+    assert "control_plqy" in r.stdout and "nm" in r.stdout
+
+
+def test_validate_bundled_dataset_is_clean():
+    r = run("validate", dataset_path())
+    assert r.returncode == 0, r.stderr
+    assert "OK" in r.stdout
+
+
+def test_validate_reports_line_and_column(tmp_path):
+    bad = write_csv(tmp_path, "\n".join([HEADER, ROW_SCN, ROW_CL.replace(",26.1,", ",-26.1,")]) + "\n")
+    before = bad.read_bytes()
+    r = run("validate", bad)
+    assert r.returncode != 0
+    assert f"{bad}:3: column 'eqe'" in r.stderr
+    assert bad.read_bytes() == before
+
+
+def test_summary_runs_on_bundled_data():
+    r = run("summary")
+    assert r.returncode == 0, r.stderr
+    assert "lead-halide perovskite" in r.stdout
+
+
+def test_featurize_writes_table_and_rejects_unknown_ligand(tmp_path):
+    good = write_csv(tmp_path, "ligand,qd\nSCN-,CsPbBr3\nKI,CsPbI3\n", "pairs.csv")
+    out = tmp_path / "features.csv"
+    r = run("featurize", good, "--output", out)
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(out)
+    assert len(table) == 2 and any(c.startswith("ligand__") for c in table.columns)
+    bad = write_csv(tmp_path, "ligand,qd\nSCN-,CsPbBr3\nunobtainium,CsPbI3\n", "bad.csv")
+    out2 = tmp_path / "f2.csv"
+    r = run("featurize", bad, "--output", out2)
+    assert r.returncode != 0 and ":3: column 'ligand'" in r.stderr
+    assert not out2.exists()
+
+
+def test_predict_table2_pair_untested_pair_and_unresolvable_row(tmp_path, model_dir):
+    pairs = write_csv(tmp_path, "ligand,qd,el_color,note\nSCN-,CsPbBr3,green,table 2\nKI,CsPbI3,Red,untested\nunobtainium,CsPbI3,,bad\n", "p.csv")
+    out = tmp_path / "preds.csv"
+    r = run("predict", "--input", pairs, "--output", out, "--model", model_dir)
+    assert r.returncode == 0, r.stderr
+    preds = pd.read_csv(out, keep_default_na=False)
+    assert list(preds["note"]) == ["table 2", "untested", "bad"]
+    for t in ("plqy", "eqe", "peak_nm"):
+        assert {f"{t}_pred", f"{t}_lo", f"{t}_hi"} <= set(preds.columns)
+    assert preds.loc[2, "plqy_pred"] == "" and preds.loc[2, "in_domain"] in (False, "False")
+    assert "unobtainium" in preds.loc[2, "domain_reason"]
+    lo, p, hi = (float(preds.loc[0, c]) for c in ("peak_nm_lo", "peak_nm_pred", "peak_nm_hi"))
+    assert lo <= p <= hi and 480 < p < 560  # green CsPbBr3
+
+
+def test_predict_single_pair(model_dir):
+    r = run("predict", "--ligand", "SCN-", "--qd", "CsPbI3", "--el-color", "red", "--model", model_dir)
+    assert r.returncode == 0, r.stderr
+    assert "SCN-" in r.stdout
+
+
+def test_add_data_good_file_appends_and_keeps_old_lines(tmp_path):
+    target = tmp_path / "data.csv"
+    target.write_bytes(open(dataset_path(), "rb").read())
+    before = target.read_bytes()
+    new = write_csv(tmp_path, "ligand,qd,plqy,peak_nm,reference,evidence\nKBr,CsPbBr3,91,515,our lab 2026,notebook p.12\n", "new.csv")
+    r = run("add-data", new, "--into", target)
+    assert r.returncode == 0, r.stderr
+    after = target.read_bytes()
+    assert after.startswith(before) and len(after) > len(before)
+    assert b"user file new.csv, line 2" in after
+    r = run("add-data", new, "--into", target)  # again: a duplicate, skipped
+    assert "skipped 1" in r.stdout and target.read_bytes() == after
+
+
+@pytest.mark.parametrize(
+    "text,line,column",
+    [
+        ("ligand,qd,plqy\nKBr,CsPbBr3,140\n", 2, "plqy"),
+        ("ligand,qd,eqe\nKBr,CsPbBr3,1\nKBr,CsPbI3,-0.5\n", 3, "eqe"),
+        ("ligand,qd,plqy\nKBr,CsPbBr3,abc\n", 2, "plqy"),
+        ("ligand,qd,plqy\nunobtainium,CsPbBr3,50\n", 2, "ligand"),
+        ("ligand,qd,plqy\nKBr,Xx9Qq,50\n", 2, "qd"),
+        ("ligand,qd,role,plqy\nKBr,CsPbBr3,before,50\n", 2, "role"),
+    ],
+)
+def test_add_data_bad_file_changes_nothing(tmp_path, text, line, column):
+    target = tmp_path / "data.csv"
+    target.write_bytes(open(dataset_path(), "rb").read())
+    before = target.read_bytes()
+    bad = write_csv(tmp_path, text, "bad.csv")
+    r = run("add-data", bad, "--into", target)
+    assert r.returncode != 0
+    assert f"bad.csv:{line}: column '{column}'" in r.stderr
+    assert target.read_bytes() == before
+
+
+def test_two_concurrent_add_data_keep_every_row(tmp_path):
+    target = tmp_path / "data.csv"
+    target.write_bytes(open(dataset_path(), "rb").read())
+    n0 = len(pd.read_csv(target))
+    files = [
+        write_csv(tmp_path, f"ligand,qd,plqy,reference\nKBr,CsPbBr3,{50 + i},lab {i}\nNaBr,CsPbBr3,{60 + i},lab {i}\n", f"n{i}.csv")
+        for i in range(2)
+    ]
+    results = [None, None]
+
+    def go(i):
+        results[i] = run("add-data", files[i], "--into", target)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    assert len(pd.read_csv(target)) == n0 + 4
+
+
+def test_rank_returns_every_kb_ligand_once_sorted(tmp_path, model_dir):
+    from qdml.chemistry.ligands import knowledge_base_ligands
+
+    out = tmp_path / "rank.csv"
+    r = run("rank", "--qd", "CsPbI3", "--target", "eqe", "--by", "lower", "--output", out, "--model", model_dir,
+            "--plot", tmp_path / "rank.png")
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(out)
+    assert sorted(table["ligand"]) == sorted(set(knowledge_base_ligands()))
+    assert list(table.columns[:7]) == ["rank", "ligand", "eqe_pred", "eqe_lo", "eqe_hi", "score", "measured_eqe"]
+    assert "in_domain" in table.columns
+    assert table["score"].is_monotonic_decreasing
+    assert (table["score"] == table["eqe_lo"]).all()
+    assert (tmp_path / "rank.png").stat().st_size > 1000

@@ -1,0 +1,71 @@
+"""Model bundles: checksums refuse changed files; intervals widen out of domain; training is reproducible."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qdml.bundle import load_bundle
+from qdml.exceptions import BundleError
+from qdml.workflows import predict, train
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "small"
+    train(targets=["plqy", "peak_nm"], out_dir=out, schemes=())
+    return out
+
+
+def test_bundle_has_metadata(bundle_dir):
+    b = load_bundle(bundle_dir)
+    meta = b.metadata
+    assert meta["targets"] == ["plqy", "peak_nm"]
+    assert len(meta["dataset_sha256"]) == 64 and meta["rows"] >= 20
+    assert meta["feature_names"] and meta["versions"]["scikit-learn"]
+    for t in ("plqy", "peak_nm"):
+        assert meta["target_models"][t]["estimator"]
+        assert meta["target_models"][t]["inner_cv_mae"]
+
+
+def test_changed_file_is_refused(bundle_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle_dir, copy)
+    with open(copy / "plqy.joblib", "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(BundleError, match="checksum"):
+        load_bundle(copy)
+
+
+def test_extra_file_is_refused(bundle_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy2"
+    shutil.copytree(bundle_dir, copy)
+    (copy / "evil.joblib").write_bytes(b"x")
+    with pytest.raises(BundleError, match="not listed"):
+        load_bundle(copy)
+
+
+def test_intervals_widen_out_of_domain(bundle_dir):
+    b = load_bundle(bundle_dir)
+    # In3+ on CsPbBr3: a Table 2 neighbourhood; Eu3+ on PbS: element, ligand and family never seen.
+    pairs = pd.DataFrame({"ligand": ["Br-", "Eu3+"], "qd": ["CsPbBr3", "PbS"]})
+    out = predict(pairs, b)
+    width = (out["plqy_hi"] - out["plqy_lo"]).to_numpy()
+    assert not out.loc[1, "in_domain"] and "never seen" in out.loc[1, "domain_reason"]
+    assert width[1] > width[0]
+
+
+def test_training_is_reproducible_bit_for_bit(bundle_dir, tmp_path):
+    again = tmp_path / "again"
+    train(targets=["plqy", "peak_nm"], out_dir=again, schemes=())
+    for name in ("plqy.joblib", "peak_nm.joblib", "metadata.json"):
+        a = hashlib.sha256((bundle_dir / name).read_bytes()).hexdigest()
+        b = hashlib.sha256((again / name).read_bytes()).hexdigest()
+        assert a == b, name
