@@ -61,9 +61,8 @@ def row_keys(frame: pd.DataFrame) -> RowKeys:
         frozenset(lig_elements(lig_cache[lv]) | qd_elements(qd_cache[qv]))
         for lv, qv in zip(frame["ligand"], frame["qd"])
     ]
-    refs = [
-        r if r else f"(no reference, line {line})" for r, line in zip(frame["reference"], frame.index)
-    ]
+    references = frame["reference"] if "reference" in frame.columns else [""] * len(frame)
+    refs = [r if r else f"(no reference, line {line})" for r, line in zip(references, frame.index)]
     return RowKeys(
         ligand=np.array([lig_cache[v].name for v in frame["ligand"]], dtype=object),
         qd=np.array([str(v).replace(" ", "") for v in frame["qd"]], dtype=object),
