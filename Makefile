@@ -13,10 +13,15 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## run: set up, then run the main job on the bundled data
+## run: set up, then run the main job on the bundled data: validate, summarize, train the
+## bundle (scored by nested CV), evaluate every scheme, rank ligands for a showcase QD
 run: $(STAMP)
 	$(VENV)/bin/qdml validate datasets/qd_ligand_literature.csv
 	$(VENV)/bin/qdml summary
+	$(VENV)/bin/qdml train --name default --jobs 2
+	mkdir -p out
+	$(VENV)/bin/qdml evaluate --jobs 2 --json out/evaluation.json --report out/evaluation.html
+	$(VENV)/bin/qdml rank --qd CsPbI3 --el-color red --target eqe --by lower --top 15 --output out/rank_CsPbI3_eqe.csv --plot out/rank_CsPbI3_eqe.png
 
 ## test: set up, then run the test suite
 test: $(STAMP)

@@ -21,9 +21,14 @@ def add_data_args(parser: argparse.ArgumentParser, help_suffix: str = "") -> Non
 
 
 def console(stderr: bool = False):
+    """A rich console; when output is piped or captured, wide enough that tables are not squashed."""
+    import sys
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 220
+    return Console(stderr=stderr, highlight=False, width=width)
 
 
 def print_frame(frame, title: str | None = None, max_rows: int = 60, floatfmt: str = "{:.3g}") -> None:

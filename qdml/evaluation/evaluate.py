@@ -83,7 +83,7 @@ def evaluate(
                 continue
             present = rows[y_col].notna().to_numpy()
             if mode == "paired":
-                present &= rows[f"control_{target}"].notna().to_numpy()
+                present = present & rows[f"control_{target}"].notna().to_numpy()
             if present.sum() < 6:
                 log.warning("%s (%s): only %d rows, not evaluated", target, mode, int(present.sum()))
                 continue

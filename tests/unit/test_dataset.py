@@ -108,3 +108,13 @@ def test_pairs_are_complete(data):
 
 def test_no_exact_duplicates(raw):
     assert not raw.duplicated().any()
+
+
+def test_data_card_counts_are_current():
+    """datasets/README.md's counts block is generated from the CSV; regenerate with `python -m qdml.datacard`."""
+    from qdml.data import bundled_path
+    from qdml.datacard import END, START, counts_markdown
+
+    text = bundled_path("README.md").read_text(encoding="utf-8")
+    block = text[text.index(START): text.index(END) + len(END)]
+    assert block == counts_markdown(), "stale counts: run python -m qdml.datacard"
