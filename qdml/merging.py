@@ -64,16 +64,16 @@ def add_data(new: str | os.PathLike, into: str | os.PathLike | None = None) -> M
             f"{target} is inside the installed package; pass --into YOUR_DATASET.csv (copy the bundled one first)"
         )
     new_raw = read_csv_text(new)
-    new_data = validate_records(new_raw)  # same rules, same messages: file, line, column
+    validate_records(new_raw, check_pairs=False)  # same rules, same messages: file, line, column
     lock = FileLock(str(target) + ".lock")
     try:
         with lock.acquire(timeout=LOCK_TIMEOUT_S):
-            return _merge_locked(Path(new), new_raw, new_data, target)
+            return _merge_locked(Path(new), new_raw, target)
     except Timeout:
         raise QdmlError(f"{target}: another add-data holds the lock for over {LOCK_TIMEOUT_S} s") from None
 
 
-def _merge_locked(new_path: Path, new_raw, new_data, target: Path) -> MergeReport:
+def _merge_locked(new_path: Path, new_raw, target: Path) -> MergeReport:
     old_bytes = target.read_bytes()
     old_raw = read_csv_text(target, old_bytes)
     header = old_raw.header

@@ -131,8 +131,12 @@ def plausibility_flags(row: pd.Series) -> list[str]:
     return out
 
 
-def validate_records(raw, resolve_chemistry: bool = True) -> ValidatedData:
-    """Apply every schema rule to a :class:`~qdml.io.RawTable`; raise with all problems at once."""
+def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = True) -> ValidatedData:
+    """Apply every schema rule to a :class:`~qdml.io.RawTable`; raise with all problems at once.
+
+    ``check_pairs=False`` skips the pair-completeness rule, for a file of new rows whose
+    controls may already be in the dataset they join (the merged file is checked in full).
+    """
     path = raw.path
     problems: list[Problem] = []
     header = raw.header
@@ -189,7 +193,8 @@ def validate_records(raw, resolve_chemistry: bool = True) -> ValidatedData:
         else:
             first_seen[key] = line
 
-    problems.extend(_pair_problems(path, frame))
+    if check_pairs:
+        problems.extend(_pair_problems(path, frame))
     if resolve_chemistry:
         problems.extend(_chemistry_problems(path, frame))
     if problems:
