@@ -23,9 +23,14 @@ run: $(STAMP)
 	$(VENV)/bin/qdml evaluate --jobs 2 --json out/evaluation.json --report out/evaluation.html
 	$(VENV)/bin/qdml rank --qd CsPbI3 --el-color red --target eqe --by lower --top 15 --output out/rank_CsPbI3_eqe.csv --plot out/rank_CsPbI3_eqe.png
 
-## test: set up, then run the test suite
+## test: set up, then lint and run the test suite
 test: $(STAMP)
+	$(PY) -m ruff check qdml tests benchmarks notebooks
 	$(PY) -m pytest -q
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+## lint: ruff on the package, tests and benchmarks
+lint: $(STAMP)
+	$(VENV)/bin/python -m ruff check qdml tests benchmarks notebooks

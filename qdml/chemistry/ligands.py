@@ -775,7 +775,7 @@ def _mixture(s: str) -> tuple[Ligand | None, str | None]:
             ligand_class=cls,
             in_knowledge_base=all(lig.in_knowledge_base for lig, _ in resolved),
             formula="",
-            smiles=".".join(lig.smiles for lig, _ in resolved) if all(l.smiles for l, _ in resolved) else "",
+            smiles=".".join(lig.smiles for lig, _ in resolved) if all(part.smiles for part, _ in resolved) else "",
             binding_atom=lead.binding_atom,
             hsab_inferred=lead.hsab_inferred,
             kind="mixture",

@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.model_selection import LeaveOneGroupOut, LeaveOneOut, RepeatedKFold
 
 from qdml.evaluation.schemes import SCHEMES  # noqa: E402  (a light module: the CLI's --help reads it)
+
 #: A fold whose training side is smaller than this cannot train anything worth scoring.
 MIN_TRAIN = 5
 
