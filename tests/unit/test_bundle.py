@@ -68,3 +68,13 @@ def test_training_is_reproducible_bit_for_bit(bundle_dir, tmp_path):
         a = hashlib.sha256((bundle_dir / name).read_bytes()).hexdigest()
         b = hashlib.sha256((again / name).read_bytes()).hexdigest()
         assert a == b, name
+
+
+def test_shipped_bundle_was_trained_on_the_bundled_dataset():
+    """A dataset change without retraining would ship a model that describes other data."""
+    from qdml.data import dataset_path
+    from qdml.schema import read_validated
+
+    meta = load_bundle("default").metadata
+    assert meta["dataset_sha256"] == read_validated(dataset_path()).sha256, "retrain: qdml train --name default"
+    assert meta["cv_scores"], "the shipped bundle carries its nested-CV scores"
