@@ -63,6 +63,7 @@ def save_bundle(directory: str | os.PathLike, models: dict, metadata: dict, doma
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; a bundle is meant to be shared
     try:
         files = {}
         for name, model in models.items():
