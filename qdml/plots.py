@@ -58,7 +58,7 @@ def residuals_by_group_png(preds: pd.DataFrame, group: pd.Series, target: str, t
     order = frame.groupby("group")["res"].apply(lambda r: np.abs(r).mean()).sort_values().index
     fig, ax = plt.subplots(figsize=(5.5, 0.35 * len(order) + 1.2))
     data = [frame.loc[frame["group"] == g, "res"].to_numpy() for g in order]
-    ax.boxplot(data, vert=False, labels=list(order))
+    ax.boxplot(data, orientation="horizontal", tick_labels=list(order))
     ax.axvline(0, color="k", lw=0.8)
     ax.set_xlabel(f"predicted - measured {target} ({UNITS.get(target, '')})")
     ax.set_title(title, fontsize=9)

@@ -160,3 +160,22 @@ def test_rank_returns_every_kb_ligand_once_sorted(tmp_path, model_dir):
     assert table["score"].is_monotonic_decreasing
     assert (table["score"] == table["eqe_lo"]).all()
     assert (tmp_path / "rank.png").stat().st_size > 1000
+
+
+def test_evaluate_writes_json_with_contract_keys_and_an_offline_report(tmp_path):
+    import json
+
+    out, html = tmp_path / "scores.json", tmp_path / "report.html"
+    r = run("evaluate", "--scheme", "leave-one-qd-out", "--targets", "peak_nm", "--mode", "absolute",
+            "--json", out, "--report", html)
+    assert r.returncode == 0, r.stderr
+    entries = json.loads(out.read_text())
+    assert {(e["features"]) for e in entries} == {"full", "composition-only"}
+    keys = {"target", "scheme", "mode", "features", "n", "mae", "rmse", "r2", "spearman", "mae_sd",
+            "baseline_mae", "baselines", "mae_ci", "coverage", "estimator"}
+    for e in entries:
+        assert keys <= set(e) and e["scheme"] == "leave-one-qd-out" and e["mode"] == "absolute"
+        assert isinstance(e["baselines"], dict) and len(e["mae_ci"]) == 2 and 0 <= e["coverage"] <= 1
+    page = html.read_text()
+    assert "data:image/png;base64," in page and "http" not in page.split("<body>", 1)[1].split("sha256", 1)[0]
+    assert "leave-one-qd-out" in r.stdout and "mean MAE" in r.stdout
