@@ -26,8 +26,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-#: Confidence levels every fitted interval model can answer without refitting.
-CONFIDENCE_LEVELS = tuple(round(x, 2) for x in np.arange(0.05, 1.0, 0.05))
 DEFAULT_CONFIDENCE = 0.8
 #: Features the ARD Gaussian process sees (chosen per training set by univariate F-test).
 GP_FEATURES = 6
@@ -253,16 +251,21 @@ def cv_plus_interval(
     ``fold_predictions[i, j]``: the model that did not see training row i, applied to test row j.
     """
     n = len(residuals)
-    q = min(1.0, confidence * (1 + 1 / n))
-    lower = -np.quantile(-(fold_predictions - residuals[:, None]), q, axis=0, method="higher")
-    upper = np.quantile(fold_predictions + residuals[:, None], q, axis=0, method="higher")
+    # finite-sample level ceil(conf (n + 1)) / n with numpy's "lower" method, as MAPIE does;
+    # capped at 1 (the largest score) where n is too small for the level to exist
+    q = min(1.0, np.ceil(confidence * (n + 1)) / n)
+    lower = -np.quantile(-(fold_predictions - residuals[:, None]), q, axis=0, method="lower")
+    upper = np.quantile(fold_predictions + residuals[:, None], q, axis=0, method="lower")
     return lower, upper
 
 
 class ConformalRegressor(RegressorMixin, BaseEstimator):
-    """Point predictions plus CV+ (cross-conformal, Barber et al. 2021) intervals via MAPIE.
+    """Point predictions plus CV+ intervals (cross-conformal, Barber et al., Ann. Statist. 2021).
 
-    Fitted once, it answers any confidence level in :data:`CONFIDENCE_LEVELS`.
+    The method is MAPIE's ``CrossConformalRegressor(method="plus")``; it is computed here with
+    one vectorized quantile per call because MAPIE evaluates every test point and level in a
+    Python loop (about 25 s for 10 000 pairs). ``tests/unit/test_models.py`` checks that both
+    give the same bounds. Fitted once, it answers any confidence level in (0, 1).
     """
 
     def __init__(self, estimator=None, cv_splits: int = 5, random_state: int = 0):
@@ -271,20 +274,17 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
-        from mapie.regression import CrossConformalRegressor
-
         y = np.asarray(y, dtype=float)
         est = self.estimator if self.estimator is not None else DummyRegressor()
         self.point_ = clone(est).fit(X, y)
-        self.mapie_ = CrossConformalRegressor(
-            clone(est),
-            confidence_level=list(CONFIDENCE_LEVELS),
-            method="plus",
-            cv=KFold(n_splits=max(2, min(self.cv_splits, len(y))), shuffle=True, random_state=self.random_state),
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self.mapie_.fit_conformalize(X, y)
+        cv = KFold(n_splits=max(2, min(self.cv_splits, len(y))), shuffle=True, random_state=self.random_state)
+        self.fold_models_, self.fold_of_row_ = [], np.empty(len(y), dtype=int)
+        self.residuals_ = np.empty(len(y))
+        for k, (train, test) in enumerate(cv.split(np.zeros((len(y), 1)))):
+            model = clone(est).fit(_rows(X, train), y[train])
+            self.fold_models_.append(model)
+            self.fold_of_row_[test] = k
+            self.residuals_[test] = np.abs(y[test] - model.predict(_rows(X, test)))
         self.n_features_in_ = X.shape[1]
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
@@ -295,17 +295,17 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
         return self.point_.predict(X)
 
     def predict_interval(self, X, confidence: float = DEFAULT_CONFIDENCE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (prediction, lower, upper) at ``confidence`` (0-1, a multiple of 0.05)."""
-        check_is_fitted(self, "mapie_")
-        level = round(float(confidence), 2)
-        if level not in CONFIDENCE_LEVELS:
+        """Return (prediction, lower, upper) at ``confidence`` (a fraction between 0 and 1)."""
+        check_is_fitted(self, "fold_models_")
+        if not 0 < float(confidence) < 1:
             from qdml.exceptions import QdmlError
 
-            raise QdmlError(f"confidence {confidence} not available; use one of 0.05, 0.10, ..., 0.95")
-        k = CONFIDENCE_LEVELS.index(level)
+            raise QdmlError(f"confidence must be between 0 and 1 (e.g. 0.8), not {confidence}")
         pred = self.predict(X)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _, pis = self.mapie_.predict_interval(X)
-        lo, hi = pis[:, 0, k], pis[:, 1, k]
+        per_fold = np.vstack([m.predict(X) for m in self.fold_models_])
+        lo, hi = cv_plus_interval(per_fold[self.fold_of_row_], self.residuals_, float(confidence))
         return pred, np.minimum(lo, pred), np.maximum(hi, pred)
+
+
+def _rows(X, idx):
+    return X.iloc[idx] if isinstance(X, pd.DataFrame) else np.asarray(X)[idx]

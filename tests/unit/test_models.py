@@ -1,0 +1,68 @@
+"""Models: CV+ intervals match MAPIE's reference implementation; the peak learns a residual on its prior."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import KFold
+
+from qdml.models import ConformalRegressor, PriorResidualRegressor, candidate_estimators
+
+
+@pytest.fixture(scope="module")
+def table2_features():
+    from qdml.featurize import PairFeaturizer
+    from qdml.workflows import load_training_data
+
+    frame, _, _ = load_training_data()
+    frame = frame[frame["source"].str.startswith("review Table 2") & frame["peak_nm"].notna()]
+    X = PairFeaturizer().fit(frame).transform_frame(frame)
+    return X, frame["peak_nm"].to_numpy(float)
+
+
+@pytest.mark.parametrize("confidence", [0.5, 0.8, 0.9])
+def test_cv_plus_bounds_equal_mapie_on_table2(table2_features, confidence):
+    from mapie.regression import CrossConformalRegressor
+
+    X, y = table2_features
+    A = X.to_numpy()
+    train, test = np.arange(len(y)) % 4 != 0, np.arange(len(y)) % 4 == 0
+    ours = ConformalRegressor(Ridge(alpha=10.0), cv_splits=5, random_state=0).fit(A[train], y[train])
+    _, lo, hi = ours.predict_interval(A[test], confidence)
+    ref = CrossConformalRegressor(Ridge(alpha=10.0), confidence_level=confidence, method="plus",
+                                  cv=KFold(5, shuffle=True, random_state=0)).fit_conformalize(A[train], y[train])
+    _, pis = ref.predict_interval(A[test])
+    pred = ours.predict(A[test])
+    np.testing.assert_allclose(lo, np.minimum(pis[:, 0, 0], pred))
+    np.testing.assert_allclose(hi, np.maximum(pis[:, 1, 0], pred))
+
+
+def test_wider_confidence_gives_wider_intervals(table2_features):
+    X, y = table2_features
+    model = ConformalRegressor(Ridge(), random_state=0).fit(X, y)
+    _, lo8, hi8 = model.predict_interval(X, 0.8)
+    _, lo5, hi5 = model.predict_interval(X, 0.5)
+    assert np.all(hi8 - lo8 >= hi5 - lo5)
+
+
+def test_prior_residual_predicts_prior_plus_mean_residual(table2_features):
+    X, y = table2_features
+    model = PriorResidualRegressor().fit(X, y)  # default inner estimator: the mean residual
+    prior = X["pair__peak_prior_nm"].to_numpy()
+    np.testing.assert_allclose(model.predict(X), prior + np.mean(y - prior))
+
+
+def test_paired_eqe_learns_a_ratio():
+    X = pd.DataFrame({"pair__control_eqe": [0.74, 2.0, 5.0], "f": [0.0, 1.0, 2.0]})
+    y = np.array([5.46 / 0.74 * 0.74, 2.0 * 7.378, 5.0 * 7.378])
+    model = PriorResidualRegressor(prior_column="pair__control_eqe", log=True).fit(X, y)
+    np.testing.assert_allclose(model.predict(X), y, rtol=1e-3)
+
+
+def test_candidate_family_names():
+    assert set(candidate_estimators("plqy")) == {"mean", "ridge", "gp-ard", "extra-trees", "gradient-boosting"}
+    assert "prior+gp-ard" in candidate_estimators("peak_nm")
+    assert set(candidate_estimators("eqe", mode="paired")) == {
+        "control+mean", "control+ridge", "control+gp-ard", "control+extra-trees", "control+gradient-boosting"}
