@@ -31,6 +31,7 @@ DEFAULT_CONFIDENCE = 0.8
 GP_FEATURES = 6
 #: Name of the feature column holding the physics prior of the emission peak (see featurize.py).
 PEAK_PRIOR_COLUMN = "pair__peak_prior_nm"
+HC_EV_NM = 1239.84193
 
 
 class PriorResidualRegressor(RegressorMixin, BaseEstimator):
@@ -40,10 +41,12 @@ class PriorResidualRegressor(RegressorMixin, BaseEstimator):
     ligand adds on top of that prior is how a 24-row table can still say something useful.
     """
 
-    def __init__(self, estimator=None, prior_column: str = PEAK_PRIOR_COLUMN, log: bool = False, prior_index: int | None = None):
+    def __init__(
+        self, estimator=None, prior_column: str = PEAK_PRIOR_COLUMN, space: str = "linear", prior_index: int | None = None
+    ):
         self.estimator = estimator
         self.prior_column = prior_column
-        self.log = log
+        self.space = space
         self.prior_index = prior_index
 
     def _prior(self, X) -> np.ndarray:
@@ -66,19 +69,26 @@ class PriorResidualRegressor(RegressorMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
-    # With log=True the change is a ratio (EQE: treated/control spans orders of magnitude).
+    # space="log": the change is a ratio (EQE: treated/control spans orders of magnitude);
+    # space="energy": a wavelength is corrected in photon energy (eV), where confinement and
+    # ligand shifts are additive and comparable across families (InP, PbS and CsPbBr3 alike).
     _FLOOR = 1e-3
 
     def _to_residual(self, y, prior):
-        if self.log:
+        if self.space == "log":
             return np.log(np.maximum(y, self._FLOOR)) - np.log(np.maximum(prior, self._FLOOR))
+        if self.space == "energy":
+            return HC_EV_NM / np.maximum(y, 1.0) - HC_EV_NM / np.maximum(prior, 1.0)
         return y - prior
 
     def predict(self, X):
         check_is_fitted(self, "estimator_")
         prior, resid = self._prior(X), self.estimator_.predict(X)
-        if self.log:
+        if self.space == "log":
             return np.maximum(prior, self._FLOOR) * np.exp(resid)
+        if self.space == "energy":
+            energy = HC_EV_NM / np.maximum(prior, 1.0) + resid
+            return HC_EV_NM / np.maximum(energy, 0.05)
         return prior + resid
 
 
@@ -168,14 +178,17 @@ def candidate_estimators(
     if mode == "paired":
         column = f"pair__control_{target}"
         return {
-            f"control+{name}": PriorResidualRegressor(est, prior_column=column, log=(target == "eqe"), prior_index=index_of(column))
+            f"control+{name}": PriorResidualRegressor(
+                est, prior_column=column, space={"eqe": "log", "peak_nm": "energy"}.get(target, "linear"),
+                prior_index=index_of(column),
+            )
             for name, est in base.items()
         }
     if target != "peak_nm":
         return base
     # For the peak: the physics prior plus what the ligand adds, and one model without the prior.
     out = {
-        f"prior+{name}": PriorResidualRegressor(est, prior_index=index_of(PEAK_PRIOR_COLUMN))
+        f"prior+{name}": PriorResidualRegressor(est, space="energy", prior_index=index_of(PEAK_PRIOR_COLUMN))
         for name, est in base.items()
     }
     out["extra-trees"] = base["extra-trees"]

@@ -284,6 +284,8 @@ def predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CONFIDE
                 mode[has] = "paired"
         if assessment is not None:
             lo, hi = widen(pred, lo, hi, assessment)
+        if t == "peak_nm":
+            pred, lo, hi = _clip_to_window(good["qd"], pred, lo, hi)
         lo, hi = _clip(t, lo), _clip(t, hi)
         out.loc[ok, f"{t}_pred"] = _clip(t, pred)
         out.loc[ok, f"{t}_lo"] = lo
@@ -298,6 +300,19 @@ def predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CONFIDE
         out.loc[ok, "mode"] = mode
     out["in_domain"] = out["in_domain"].astype(bool)
     return out
+
+
+def _clip_to_window(qds: pd.Series, pred, lo, hi):
+    """Keep peaks inside the window the composition's band gap allows (the validator's own rule).
+
+    Used by ``predict`` and by the evaluation alike, so the scores describe what users get.
+    """
+    from qdml.chemistry.composition import plausible_peak_range_nm
+
+    windows = {q: plausible_peak_range_nm(q) for q in qds.unique()}
+    w_lo = np.array([windows[q][0] if windows[q][0] is not None else -np.inf for q in qds], dtype=float)
+    w_hi = np.array([windows[q][1] if windows[q][1] is not None else np.inf for q in qds], dtype=float)
+    return (np.clip(pred, w_lo, w_hi), np.clip(lo, w_lo, w_hi), np.clip(hi, w_lo, w_hi))
 
 
 def _clip(target: str, values: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ class TargetData:
     family: np.ndarray
     lines: np.ndarray
     control: np.ndarray | None = None  # paired mode: the control's value of the same target
+    qd: np.ndarray | None = None  # compositions, to keep peaks inside their band-gap window
 
 
 def _run_fold(data: TargetData, fold: Fold, fold_id: int, random_state: int, confidence: float, mode: str) -> pd.DataFrame:
@@ -40,6 +41,10 @@ def _run_fold(data: TargetData, fold: Fold, fold_id: int, random_state: int, con
     model = clone(sel.estimator).fit(X_tr, y_tr)
     pred = model.predict(X_te)
     lo, hi = cv_plus_interval(sel.test_fold_predictions, sel.oof_residuals, confidence)
+    if data.target == "peak_nm" and data.qd is not None:
+        from qdml.workflows import _clip_to_window
+
+        pred, lo, hi = _clip_to_window(pd.Series(data.qd[te]), pred, lo, hi)
     out = pd.DataFrame(
         {
             "line": data.lines[te],

@@ -99,6 +99,7 @@ def evaluate(
                     np.asarray(families)[present],
                     rows.index.to_numpy()[present],
                     rows[f"control_{target}"].to_numpy(float)[present] if mode == "paired" else None,
+                    rows["qd"].to_numpy(dtype=object)[present],
                 )
                 for scheme in schemes:
                     if progress:

@@ -52,12 +52,15 @@ def test_prior_residual_predicts_prior_plus_mean_residual(table2_features):
     model = PriorResidualRegressor().fit(X, y)  # default inner estimator: the mean residual
     prior = X["pair__peak_prior_nm"].to_numpy()
     np.testing.assert_allclose(model.predict(X), prior + np.mean(y - prior))
+    energy = PriorResidualRegressor(space="energy").fit(X, y)
+    shift_ev = np.mean(1239.84193 / y - 1239.84193 / prior)
+    np.testing.assert_allclose(energy.predict(X), 1239.84193 / (1239.84193 / prior + shift_ev))
 
 
 def test_paired_eqe_learns_a_ratio():
     X = pd.DataFrame({"pair__control_eqe": [0.74, 2.0, 5.0], "f": [0.0, 1.0, 2.0]})
     y = np.array([5.46 / 0.74 * 0.74, 2.0 * 7.378, 5.0 * 7.378])
-    model = PriorResidualRegressor(prior_column="pair__control_eqe", log=True).fit(X, y)
+    model = PriorResidualRegressor(prior_column="pair__control_eqe", space="log").fit(X, y)
     np.testing.assert_allclose(model.predict(X), y, rtol=1e-3)
 
 
