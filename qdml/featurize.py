@@ -11,7 +11,9 @@ Ligand features (:class:`~qdml.chemistry.ligand_features.LigandFeaturizer`) and 
   beside (an A-site cation such as K+ against Cs+, a halide against the lattice halide).
 - ``pair__bandgap_peak_nm``: the composition's band-gap emission wavelength (physics prior).
 - ``pair__peak_prior_nm``: the best peak prior a chemist has before treating: the pristine peak,
-  else the nominal colour's wavelength, else the band-gap prior (``pair__prior_from_*`` say which).
+  else the nominal colour's wavelength, else the band-gap prior (``qd__*_missing`` say which).
+  No separate "prior came from the band gap" indicator: in the literature almost every peak row
+  has a colour, so such a flag is learned from two rows and extrapolates wildly.
 - paired mode: ``pair__control_<target>`` (the untreated sample's value) with missing indicators.
 """
 
@@ -45,9 +47,6 @@ PAIR_FEATURES = [
     "pair__radius_ratio_missing",
     "pair__bandgap_peak_nm",
     "pair__peak_prior_nm",
-    "pair__prior_from_pristine",
-    "pair__prior_from_color",
-    "pair__prior_from_bandgap",
 ]
 PAIRED_TARGETS = ("plqy", "eqe", "peak_nm")
 
@@ -213,7 +212,7 @@ def composition_only(X: pd.DataFrame) -> pd.DataFrame:
     """Drop what a chemist knows about the sample beyond its composition (colour, size, pristine peak)."""
     from qdml.evaluation.evaluate import SAMPLE_INFO_PREFIXES
 
-    keep = [c for c in X.columns if not c.startswith(SAMPLE_INFO_PREFIXES) and not c.startswith("pair__prior_from")]
+    keep = [c for c in X.columns if not c.startswith(SAMPLE_INFO_PREFIXES)]
     out = X[keep].copy()
     out["pair__peak_prior_nm"] = out["pair__bandgap_peak_nm"]
     out.attrs = dict(X.attrs)
@@ -293,9 +292,6 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
                 "pair__radius_ratio_missing": inter[:, 4],
                 "pair__bandgap_peak_nm": bandgap_filled,
                 "pair__peak_prior_nm": prior,
-                "pair__prior_from_pristine": np.isfinite(pristine).astype(float),
-                "pair__prior_from_color": (~np.isfinite(pristine) & np.isfinite(colour_nm)).astype(float),
-                "pair__prior_from_bandgap": (~np.isfinite(pristine) & ~np.isfinite(colour_nm)).astype(float),
             },
             index=frame.index,
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import ExtraTreesRegressor, GradientBoostingRegressor
 from sklearn.feature_selection import SelectKBest, VarianceThreshold, f_regression
@@ -92,9 +92,34 @@ class PriorResidualRegressor(RegressorMixin, BaseEstimator):
         return prior + resid
 
 
+class RareIndicatorFilter(TransformerMixin, BaseEstimator):
+    """Drop 0/1 columns whose rarer value occurs in fewer than ``min_count`` training rows.
+
+    An indicator seen on two rows (say, "colour missing" on the only two InZnP peaks) is not
+    something a model can learn; kept, it becomes a shortcut that extrapolates wildly.
+    """
+
+    def __init__(self, min_count: int = 3):
+        self.min_count = min_count
+
+    def fit(self, X, y=None):
+        A = np.asarray(X, dtype=float)
+        binary = np.all((A == 0) | (A == 1), axis=0)
+        ones = (A == 1).sum(axis=0)
+        rare = binary & (np.minimum(ones, len(A) - ones) < self.min_count) & (np.minimum(ones, len(A) - ones) > 0)
+        self.support_ = ~rare
+        self.n_features_in_ = A.shape[1]
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "support_")
+        return np.asarray(X, dtype=float)[:, self.support_]
+
+
 def _scaled(estimator) -> Pipeline:
     return Pipeline(
         [
+            ("drop_rare", RareIndicatorFilter()),
             ("drop_constant", VarianceThreshold(0.0)),
             ("scale", StandardScaler()),
             ("model", estimator),
@@ -155,6 +180,7 @@ def candidate_estimators(
         # GP_FEATURES features most correlated with the target on the training side only.
         "gp-ard": Pipeline(
             [
+                ("drop_rare", RareIndicatorFilter()),
                 ("drop_constant", VarianceThreshold(0.0)),
                 ("scale", StandardScaler()),
                 ("select", SelectKBest(f_regression, k=GP_FEATURES)),
