@@ -20,6 +20,25 @@ def add_data_args(parser: argparse.ArgumentParser, help_suffix: str = "") -> Non
     )
 
 
+#: What a chemist knows of the QDs before treating them; predict and rank take the same flags.
+SAMPLE_KEYS = ("el_color", "size_nm", "pristine_peak_nm", "control_plqy", "control_eqe", "control_peak_nm")
+
+
+def add_sample_args(parser) -> None:
+    """Flags describing the user's QDs: nominal colour, size, pristine peak, and the control's values."""
+    g = parser.add_argument_group("what you know of your QDs (optional; used when given)")
+    g.add_argument("--el-color", help="nominal emission colour: violet, blue, sky-blue, cyan, green, yellow, orange, red, deep-red, NIR")
+    g.add_argument("--size-nm", type=float, help="QD size, nm")
+    g.add_argument("--pristine-peak-nm", type=float, help="PL peak of the untreated QDs, nm")
+    g.add_argument("--control-plqy", type=float, help="measured PLQY %% of your untreated control (paired model)")
+    g.add_argument("--control-eqe", type=float, help="measured EQE %% of your untreated control device (paired model)")
+    g.add_argument("--control-peak-nm", type=float, help="measured peak (nm) of your untreated control (paired model)")
+
+
+def sample_values(args) -> dict:
+    return {k: getattr(args, k) for k in SAMPLE_KEYS if getattr(args, k, None) is not None}
+
+
 def console(stderr: bool = False):
     """A rich console; when output is piped or captured, wide enough that tables are not squashed."""
     import sys

@@ -20,26 +20,23 @@ command exits non-zero only if the file is invalid or no row resolves.
 
 
 def add_args(parser) -> None:
+    from qdml.cli.common import add_sample_args
+
     g = parser.add_argument_group("one pair")
     g.add_argument("--ligand", help='ligand notation, e.g. "SCN-", "SO4 2-", KBr, "Cs+/Rb+"')
     g.add_argument("--qd", help="QD composition, e.g. CsPbI3, CsPb(Br0.4Cl0.6)3, InP/ZnSe/ZnS")
-    g.add_argument("--el-color", help="nominal emission colour (blue, green, red, ...)")
-    g.add_argument("--size-nm", type=float, help="QD size in nm")
-    g.add_argument("--pristine-peak-nm", type=float, help="PL peak of the untreated QDs, nm")
-    g.add_argument("--control-plqy", type=float, help="measured PLQY %% of your untreated control")
-    g.add_argument("--control-eqe", type=float, help="measured EQE %% of your untreated control")
-    g.add_argument("--control-peak-nm", type=float, help="measured peak (nm) of your untreated control")
+    add_sample_args(parser)
     f = parser.add_argument_group("a file of pairs")
     f.add_argument("--input", "-i", metavar="pairs.csv", help="CSV of pairs")
     f.add_argument("--output", "-o", metavar="preds.csv", help="write predictions here (CSV)")
     parser.add_argument("--model", default=None, help="bundle name or folder (default: default)")
-    parser.add_argument("--confidence", type=float, default=0.8, help="interval level, a multiple of 0.05 (default 0.8)")
+    parser.add_argument("--confidence", type=float, default=0.8, help="interval level between 0 and 1 (default 0.8)")
 
 
 def run(args) -> int:
     import pandas as pd
 
-    from qdml.cli.common import console, print_frame
+    from qdml.cli.common import console, print_frame, sample_values
     from qdml.exceptions import QdmlError
     from qdml.io import atomic_write
     from qdml.schema import read_pairs
@@ -48,12 +45,7 @@ def run(args) -> int:
     if args.input:
         pairs = read_pairs(args.input, strict=False).reset_index(drop=True)
     elif args.ligand and args.qd:
-        row = {"ligand": args.ligand, "qd": args.qd}
-        for key in ("el_color", "size_nm", "pristine_peak_nm", "control_plqy", "control_eqe", "control_peak_nm"):
-            value = getattr(args, key)
-            if value is not None:
-                row[key] = value
-        pairs = pd.DataFrame([row])
+        pairs = pd.DataFrame([{"ligand": args.ligand, "qd": args.qd, **sample_values(args)}])
     else:
         raise QdmlError("give --ligand and --qd, or --input pairs.csv")
     preds = predict(pairs, model=args.model, confidence=args.confidence)

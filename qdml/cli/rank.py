@@ -17,6 +17,8 @@ Units: plqy and eqe in %, peak_nm in nm.
 
 
 def add_args(parser) -> None:
+    from qdml.cli.common import add_sample_args
+
     parser.add_argument("--qd", required=True, help="QD composition, e.g. CsPbI3")
     parser.add_argument("--target", action="append", help="target to rank by (repeatable; default eqe)")
     parser.add_argument("--by", choices=["mean", "lower", "ucb"], default="mean", help="score: prediction, lower bound or upper bound")
@@ -28,16 +30,11 @@ def add_args(parser) -> None:
     parser.add_argument("--plot", metavar="ranking.png", help="plot the top candidates with their intervals")
     parser.add_argument("--model", default=None, help="bundle name or folder (default: default)")
     parser.add_argument("--confidence", type=float, default=0.8, help="interval level (default 0.8)")
-    parser.add_argument("--el-color", help="nominal emission colour of your QDs")
-    parser.add_argument("--size-nm", type=float, help="QD size, nm")
-    parser.add_argument("--pristine-peak-nm", type=float, help="PL peak of your untreated QDs, nm")
-    parser.add_argument("--control-plqy", type=float, help="PLQY %% of your untreated QDs (paired model)")
-    parser.add_argument("--control-eqe", type=float, help="EQE %% of your untreated device (paired model)")
-    parser.add_argument("--control-peak-nm", type=float, help="peak nm of your untreated QDs (paired model)")
+    add_sample_args(parser)
 
 
 def run(args) -> int:
-    from qdml.cli.common import console, print_frame
+    from qdml.cli.common import console, print_frame, sample_values
     from qdml.exceptions import QdmlError
     from qdml.io import atomic_write
     from qdml.workflows import rank
@@ -55,7 +52,7 @@ def run(args) -> int:
         from qdml.schema import read_pairs_column
 
         candidates = read_pairs_column(args.candidates, "ligand")
-    sample = {k: getattr(args, k) for k in ("el_color", "size_nm", "pristine_peak_nm", "control_plqy", "control_eqe", "control_peak_nm")}
+    sample = sample_values(args)
     table = rank(args.qd, targets, by=args.by, candidates=candidates, model=args.model,
                  weights={t: weights.get(t, 1.0) for t in targets}, pareto=args.pareto, top=args.top,
                  confidence=args.confidence, sample=sample)
