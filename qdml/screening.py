@@ -58,9 +58,6 @@ SAMPLE_KEYS = ("el_color", "size_nm", "pristine_peak_nm")
 QD_LEVEL_PAIR_COLUMNS = (
     "pair__bandgap_peak_nm",
     "pair__peak_prior_nm",
-    "pair__prior_from_pristine",
-    "pair__prior_from_color",
-    "pair__prior_from_bandgap",
 )
 #: Pair features from :func:`qdml.featurize.pair_interactions`, in its return order.
 INTERACTION_COLUMNS = (
@@ -359,6 +356,7 @@ class ScreenPlan:
     qd_novelty: np.ndarray
     novelty_text: np.ndarray      # (n_lig_codes, n_qd_codes) reason prefix, '' when nothing is new
     skipped: dict                 # {"ligands": {name: reason}, "compositions": {...}}
+    qd_window: np.ndarray | None = None  # (n_qd, 2) band-gap window of each composition's peak, nm
 
     @property
     def n_candidates(self) -> int:
@@ -580,10 +578,22 @@ def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
         weights={t: float(spec.weights.get(t, 1.0)) for t in targets}, sds=sds, domain=domain,
         lig_novelty=lig_codes, qd_novelty=qd_codes, novelty_text=novelty,
         skipped={"ligands": lig_bad, "compositions": qd_bad},
+        qd_window=_windows(qds),
     )
     if check and plan.n_candidates:
         _check_plan(plan, featurizer, spec)
     return plan
+
+
+def _windows(qds: list[str]) -> np.ndarray:
+    """Peak window per composition, as ``predict`` clips peaks (``-inf``/``inf`` where unknown)."""
+    from qdml.chemistry.composition import plausible_peak_range_nm
+
+    out = np.empty((len(qds), 2))
+    for i, q in enumerate(qds):
+        lo, hi = plausible_peak_range_nm(q)
+        out[i] = (-np.inf if lo is None else lo, np.inf if hi is None else hi)
+    return out
 
 
 def _featurize_rows(fn, values: list[str], bad: dict, what: str) -> tuple[np.ndarray, list[int]]:
@@ -720,6 +730,9 @@ def score_chunk(plan: ScreenPlan, start: int, stop: int):
         pred, lo, hi = plan.regressors[t].predict_interval(Xdf, plan.confidence)
         if assessment is not None:
             lo, hi = widen(pred, lo, hi, assessment)
+        if t == "peak_nm" and plan.qd_window is not None:
+            w_lo, w_hi = plan.qd_window[qi, 0], plan.qd_window[qi, 1]
+            pred, lo, hi = np.clip(pred, w_lo, w_hi), np.clip(lo, w_lo, w_hi), np.clip(hi, w_lo, w_hi)
         pred, lo, hi = _clip(t, pred), _clip(t, lo), _clip(t, hi)
         cols[f"{t}_pred"], cols[f"{t}_lo"], cols[f"{t}_hi"] = pa.array(pred), pa.array(lo), pa.array(hi)
         score += plan.weights[t] * target_score(t, plan.by, pred, lo, hi) / (plan.sds[t] if len(plan.targets) > 1 else 1.0)

@@ -21,6 +21,7 @@ SUBCOMMANDS = [
     "predict",
     "add_data",
     "rank",
+    "screen",
 ]
 
 DESCRIPTION = """\

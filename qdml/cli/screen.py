@@ -1,0 +1,71 @@
+"""``qdml screen SPEC.toml``: virtual screening of ligand x composition candidates, in chunks."""
+
+from __future__ import annotations
+
+NAME = "screen"
+HELP = "screen every ligand x composition of a TOML spec; stream rows to Parquet/CSV; show the best"
+DESCRIPTION = """\
+Virtual screening. SPEC.toml names ligand sets (knowledge base, lists, mixtures of two written
+A/B), compositions (lists, and templates such as CsPb(Br{x}Cl{1-x})3 with x from 0 to 1 in
+steps of 0.05), targets, the score (mean | lower | ucb, weights) and what the QDs are (sample).
+Candidates are predicted in chunks (memory stays flat), in parallel over chunks on local cores
+(--jobs) or on a Dask distributed cluster (--scheduler tcp://HOST:PORT). Every candidate's
+row (<target>_pred/_lo/_hi, score, in_domain, domain_reason) streams to --output (.parquet or
+.csv); the terminal shows the best candidates per target with their intervals.
+See docs/screening.md and examples/screen_small.toml.
+"""
+
+
+def add_args(parser) -> None:
+    parser.add_argument("spec", metavar="SPEC.toml", help="screening spec (TOML)")
+    parser.add_argument("--output", "-o", metavar="OUT.parquet|OUT.csv", help="write every candidate's row here")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the chunks on this Dask distributed scheduler")
+    parser.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1; -1 = every core)")
+    parser.add_argument("--model", default=None, help="bundle name or folder (default: the spec's, else default)")
+    parser.add_argument("--top", type=int, help="candidates shown per target (default: the spec's)")
+    parser.add_argument("--chunk-size", type=int, help="candidates per chunk (default: the spec's)")
+
+
+def run(args) -> int:
+    import sys
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from qdml.cli.common import console, print_frame
+    from qdml.screening import load_spec, screen
+
+    spec = load_spec(args.spec)
+    out = console()
+    out.print(f"{args.spec}: {len(spec.ligands)} ligands x {len(spec.compositions)} compositions = {spec.n_candidates:,} candidates")
+    with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rate]:,.0f} candidates/s"), TimeRemainingColumn(),
+                  console=console(stderr=True), disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("screen", total=spec.n_candidates, rate=0.0)
+        import time
+
+        t0 = time.perf_counter()
+
+        def progress(done, total):
+            bar.update(task, completed=done, total=total, rate=done / max(time.perf_counter() - t0, 1e-9))
+
+        result = screen(spec, model=args.model, output=args.output, n_jobs=args.jobs,
+                        scheduler=args.scheduler, progress=progress, chunk_size=args.chunk_size, top=args.top)
+    out.print(f"screened {result.n_screened:,} candidates in {result.seconds:.1f} s "
+              f"({result.rate:,.0f}/s, {result.n_chunks} chunks, {result.backend})"
+              + (f"; skipped {result.n_skipped:,} (unresolved ligands or compositions)" if result.n_skipped else ""))
+    for kind, names in result.skipped.items():
+        for name, reason in list(names.items())[:5]:
+            print(f"note: skipped {kind[:-1]} {name!r}: {reason}", file=sys.stderr)
+    for key, table in result.top.items():
+        cols = ["rank", "ligand", "qd"] + [c for c in table.columns if c.endswith(("_pred", "_lo", "_hi"))] + ["score", "in_domain"]
+        title = f"Best by {result.by} {key}" if key != "score" else "Best by the weighted score"
+        print_frame(table[[c for c in cols if c in table.columns]], title=f"{title} ({int(result.confidence * 100)} % intervals)")
+    if result.output:
+        out.print(f"wrote {result.n_screened:,} rows to {result.output}")
+    return 0
