@@ -179,3 +179,12 @@ def test_evaluate_writes_json_with_contract_keys_and_an_offline_report(tmp_path)
     page = html.read_text()
     assert "data:image/png;base64," in page and "http" not in page.split("<body>", 1)[1].split("sha256", 1)[0]
     assert "leave-one-qd-out" in r.stdout and "mean MAE" in r.stdout
+
+
+def test_screen_small_example_writes_rows_and_shows_the_best(tmp_path):
+    out = tmp_path / "screen.csv"
+    r = run("screen", "examples/screen_small.toml", "--output", out, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
+    assert r.returncode == 0, r.stderr
+    rows = pd.read_csv(out)
+    assert len(rows) > 2000 and {"plqy_pred", "plqy_lo", "plqy_hi", "score", "in_domain"} <= set(rows.columns)
+    assert "Best by lower plqy" in r.stdout
