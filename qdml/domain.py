@@ -44,21 +44,31 @@ class ApplicabilityDomain(BaseEstimator):
         seen_el, seen_cls, seen_fam = set(self.elements_), set(self.ligand_classes_), set(self.families_)
         reasons = []
         for r, els, cls, fam in zip(ratio, elements, ligand_classes, families):
-            why = []
-            new_el = sorted(set(els) - seen_el)
-            if new_el:
-                why.append("element never seen in training: " + ", ".join(new_el))
-            if cls not in seen_cls:
-                why.append(f"ligand class never seen: {cls}")
-            if fam not in seen_fam:
-                why.append(f"QD family never seen: {fam}")
+            why = novelty_reason(set(els) - seen_el, cls if cls not in seen_cls else None,
+                                 fam if fam not in seen_fam else None)
             if r > 1:
-                why.append(f"feature distance {r:.1f}x the training set's 95th percentile")
-            reasons.append("; ".join(why))
+                why = "; ".join(filter(None, [why, distance_reason(r)]))
+            reasons.append(why)
         reasons = np.array(reasons, dtype=object)
         return pd.DataFrame(
             {"in_domain": reasons == "", "domain_reason": reasons, "domain_distance": ratio}
         )
+
+
+def novelty_reason(new_elements, new_class: str | None, new_family: str | None) -> str:
+    """The reason text for categories never seen in training ('' when nothing is new)."""
+    why = []
+    if new_elements:
+        why.append("element never seen in training: " + ", ".join(sorted(new_elements)))
+    if new_class is not None:
+        why.append(f"ligand class never seen: {new_class}")
+    if new_family is not None:
+        why.append(f"QD family never seen: {new_family}")
+    return "; ".join(why)
+
+
+def distance_reason(ratio: float) -> str:
+    return f"feature distance {ratio:.1f}x the training set's 95th percentile"
 
 
 def widen(pred: np.ndarray, lo: np.ndarray, hi: np.ndarray, assessment: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

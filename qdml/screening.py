@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from qdml.domain import distance_reason, novelty_reason
 from qdml.exceptions import QdmlError
 
 log = logging.getLogger(__name__)
@@ -634,15 +635,7 @@ def _novelty_tables(domain, lig_objs, qd_objs):
     text[:] = ""
     for a, (lel, cls) in enumerate(lig_uniq):
         for b, (qel, fam) in enumerate(qd_uniq):
-            why = []
-            new_el = sorted(lel | qel)
-            if new_el:
-                why.append("element never seen in training: " + ", ".join(new_el))
-            if cls is not None:
-                why.append(f"ligand class never seen: {cls}")
-            if fam is not None:
-                why.append(f"QD family never seen: {fam}")
-            text[a, b] = "; ".join(why)
+            text[a, b] = novelty_reason(lel | qel, cls, fam)
     return lig_codes, qd_codes, text
 
 
@@ -697,7 +690,7 @@ def _assess(plan: ScreenPlan, X: np.ndarray, li: np.ndarray, qi: np.ndarray) -> 
     far = ratio > 1
     reason = prefix.copy()
     if far.any():
-        dist = np.array([f"feature distance {r:.1f}x the training set's 95th percentile" for r in ratio[far]], dtype=object)
+        dist = np.array([distance_reason(r) for r in ratio[far]], dtype=object)
         pre = prefix[far]
         reason[far] = np.where(pre == "", dist, pre + "; " + dist)
     return reason == "", reason, ratio
