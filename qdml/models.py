@@ -24,7 +24,7 @@ from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 DEFAULT_CONFIDENCE = 0.8
 #: Features the ARD Gaussian process sees (chosen per training set by univariate F-test).
@@ -51,22 +51,24 @@ class PriorResidualRegressor(RegressorMixin, BaseEstimator):
 
     def _prior(self, X) -> np.ndarray:
         if isinstance(X, pd.DataFrame):
-            return X[self.prior_column].to_numpy(dtype=float)
+            if self.prior_column in X.columns:
+                return X[self.prior_column].to_numpy(dtype=float)
+            return X.iloc[:, self.prior_index_].to_numpy(dtype=float)
         return np.asarray(X, dtype=float)[:, self.prior_index_]
 
     def fit(self, X, y):
-        if isinstance(X, pd.DataFrame):
-            if self.prior_column not in X.columns:
-                raise ValueError(f"prior column {self.prior_column!r} not among the features")
+        checked, y = validate_data(self, X, y, y_numeric=True)
+        if not isinstance(X, pd.DataFrame):
+            X = checked  # arrays are validated copies; DataFrames keep their column names
+        if isinstance(X, pd.DataFrame) and self.prior_column in X.columns:
             self.prior_index_ = list(X.columns).index(self.prior_column)
         elif self.prior_index is not None:
             self.prior_index_ = int(self.prior_index)
         else:
-            raise ValueError("PriorResidualRegressor needs named feature columns or prior_index")
+            raise ValueError(f"prior column {self.prior_column!r} not among the features and no prior_index given")
         y = np.asarray(y, dtype=float)
         self.estimator_ = clone(self.estimator if self.estimator is not None else DummyRegressor())
         self.estimator_.fit(X, self._to_residual(y, self._prior(X)))
-        self.n_features_in_ = X.shape[1]
         return self
 
     # space="log": the change is a ratio (EQE: treated/control spans orders of magnitude);
@@ -83,6 +85,9 @@ class PriorResidualRegressor(RegressorMixin, BaseEstimator):
 
     def predict(self, X):
         check_is_fitted(self, "estimator_")
+        checked = validate_data(self, X, reset=False)
+        if not isinstance(X, pd.DataFrame):
+            X = checked
         prior, resid = self._prior(X), self.estimator_.predict(X)
         if self.space == "log":
             return np.maximum(prior, self._FLOOR) * np.exp(resid)
@@ -103,17 +108,16 @@ class RareIndicatorFilter(TransformerMixin, BaseEstimator):
         self.min_count = min_count
 
     def fit(self, X, y=None):
-        A = np.asarray(X, dtype=float)
+        A = validate_data(self, X, dtype=float)
         binary = np.all((A == 0) | (A == 1), axis=0)
         ones = (A == 1).sum(axis=0)
         rare = binary & (np.minimum(ones, len(A) - ones) < self.min_count) & (np.minimum(ones, len(A) - ones) > 0)
         self.support_ = ~rare
-        self.n_features_in_ = A.shape[1]
         return self
 
     def transform(self, X):
         check_is_fitted(self, "support_")
-        return np.asarray(X, dtype=float)[:, self.support_]
+        return validate_data(self, X, dtype=float, reset=False)[:, self.support_]
 
 
 def _scaled(estimator) -> Pipeline:
@@ -146,7 +150,7 @@ class ARDGaussianProcess(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
-        X = np.asarray(X, dtype=float)
+        X, y = validate_data(self, X, y, y_numeric=True)
         n = X.shape[1]
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(
             length_scale=np.full(n, 3.0), length_scale_bounds=(1e-1, 1e4)
@@ -157,12 +161,12 @@ class ARDGaussianProcess(RegressorMixin, BaseEstimator):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter on tiny data; the CV judges the fit
             self.gp_.fit(X, np.asarray(y, dtype=float))
-        self.n_features_in_ = n
         return self
 
     def predict(self, X, return_std: bool = False):
         check_is_fitted(self, "gp_")
-        return self.gp_.predict(np.asarray(X, dtype=float), return_std=return_std)
+        X = validate_data(self, X, reset=False)
+        return self.gp_.predict(X, return_std=return_std)
 
 
 def candidate_estimators(
@@ -313,6 +317,9 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
+        checked, y = validate_data(self, X, y, y_numeric=True)
+        if not isinstance(X, pd.DataFrame):
+            X = checked  # DataFrames go on as they are: inner estimators may need column names
         y = np.asarray(y, dtype=float)
         est = self.estimator if self.estimator is not None else DummyRegressor()
         self.point_ = clone(est).fit(X, y)
@@ -324,14 +331,12 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
             self.fold_models_.append(model)
             self.fold_of_row_[test] = k
             self.residuals_[test] = np.abs(y[test] - model.predict(_rows(X, test)))
-        self.n_features_in_ = X.shape[1]
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
 
     def predict(self, X):
         check_is_fitted(self, "point_")
-        return self.point_.predict(X)
+        checked = validate_data(self, X, reset=False)
+        return self.point_.predict(X if isinstance(X, pd.DataFrame) else checked)
 
     def predict_interval(self, X, confidence: float = DEFAULT_CONFIDENCE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return (prediction, lower, upper) at ``confidence`` (a fraction between 0 and 1)."""
@@ -341,6 +346,8 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
 
             raise QdmlError(f"confidence must be between 0 and 1 (e.g. 0.8), not {confidence}")
         pred = self.predict(X)
+        if not isinstance(X, pd.DataFrame):
+            X = validate_data(self, X, reset=False)
         per_fold = np.vstack([m.predict(X) for m in self.fold_models_])
         lo, hi = cv_plus_interval(per_fold[self.fold_of_row_], self.residuals_, float(confidence))
         return pred, np.minimum(lo, pred), np.maximum(hi, pred)

@@ -69,3 +69,18 @@ def test_candidate_family_names():
     assert "prior+gp-ard" in candidate_estimators("peak_nm")
     assert set(candidate_estimators("eqe", mode="paired")) == {
         "control+mean", "control+ridge", "control+gp-ard", "control+extra-trees", "control+gradient-boosting"}
+
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from qdml.models import ARDGaussianProcess, RareIndicatorFilter  # noqa: E402
+
+EXPECTED_FAILED: dict[str, dict[str, str]] = {}
+
+
+@parametrize_with_checks(
+    [ARDGaussianProcess(), RareIndicatorFilter(), ConformalRegressor(Ridge()), PriorResidualRegressor(Ridge(), prior_index=0)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED.get(type(est).__name__, {}),
+)
+def test_sklearn_estimator_contract(estimator, check):
+    check(estimator)
