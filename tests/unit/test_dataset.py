@@ -118,3 +118,11 @@ def test_data_card_counts_are_current():
     text = bundled_path("README.md").read_text(encoding="utf-8")
     block = text[text.index(START): text.index(END) + len(END)]
     assert block == counts_markdown(), "stale counts: run python -m qdml.datacard"
+
+
+def test_public_loader_returns_the_validated_table():
+    import qdml
+
+    frame = qdml.load_dataset()
+    assert frame.index[0] == 2 and frame["eqe"].dtype == float
+    assert "implausible-von" in frame.loc[21, "flags"]  # FAPbI3 [154], line 21 of the CSV
