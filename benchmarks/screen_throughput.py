@@ -5,8 +5,10 @@
 One line per size: ``n=<N> rate=<candidates/s> peak_mib=<MiB> naive_rate=<candidates/s> speedup=<ratio>``.
 ``rate`` counts candidate generation, featurization (the plan), prediction and writing Parquet,
 not interpreter start-up or model loading. Each size runs in a fresh process; ``peak_mib`` is
-that process's peak resident memory (ru_maxrss) minus its resident memory after loading the
-model, so sizes compare like for like. ``naive_rate``: ``qdml.workflows.predict`` called on one
+the peak resident memory (RSS) of the whole process tree -- this process plus its joblib/loky
+worker processes -- sampled every 10 ms with psutil during the screen, minus this process's RSS
+after loading the model (so the workers' own interpreters count in full). Without psutil it falls
+back to this process's ru_maxrss delta, which misses the workers (the line then says so on stderr). ``naive_rate``: ``qdml.workflows.predict`` called on one
 candidate at a time (featurize + predict per row), timed on a sample of the same candidates.
 """
 
@@ -37,6 +39,44 @@ def _rss_mib() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+class TreePeak:
+    """Peak RSS (MiB) of this process and all its descendants, sampled in a background thread."""
+
+    def __init__(self, interval: float = 0.01):
+        import threading
+
+        import psutil
+
+        self.proc, self.interval, self.peak = psutil.Process(), interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> float:
+        import psutil
+
+        total = 0
+        for p in [self.proc, *self.proc.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        return total / 2**20
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._sample())
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._sample())
+
+
 def one(n: int, jobs: int, naive_sample: int) -> dict:
     from qdml.bundle import load_bundle
     from qdml.screening import candidate_frame, screen, spec_from_dict
@@ -48,11 +88,23 @@ def one(n: int, jobs: int, naive_sample: int) -> dict:
     n_lig = len(spec.ligands)
     spec.compositions = spec.compositions[: max(1, -(-n // n_lig))]
     base = _rss_mib()
+    try:
+        sampler = TreePeak()
+    except ImportError:
+        sampler = None
+        print("psutil missing: peak_mib counts this process only, not the workers", file=sys.stderr)
     with tempfile.TemporaryDirectory() as d:
+        if sampler is not None:
+            sampler.__enter__()
         t0 = time.perf_counter()
         result = screen(spec, model=bundle, output=os.path.join(d, "out.parquet"), n_jobs=jobs, limit=n)
         seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+        if sampler is not None:
+            sampler.__exit__(None, None, None)
+    if sampler is not None:
+        peak = sampler.peak - base
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
     sample = candidate_frame(spec, 0, naive_sample)
     t0 = time.perf_counter()
     for i in range(len(sample)):

@@ -250,6 +250,10 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
                 names += [f"pair__control_{t}", f"pair__control_{t}_missing"]
         self.feature_names_out_ = np.asarray(names, dtype=object)
         self.n_features_in_ = frame.shape[1]
+        # A composition with no tabulated band gap gets the training set's median prior, fixed
+        # here so that a row's features never depend on which other rows share the call.
+        gaps = np.array([bandgap_peak_nm(q) for q in frame["qd"].astype(str).unique()], dtype=float)
+        self.bandgap_fill_nm_ = float(np.nanmedian(gaps)) if np.isfinite(gaps).any() else 550.0
         return self
 
     def get_feature_names_out(self, input_features=None):
@@ -281,7 +285,7 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
         pristine = _numeric(frame, "pristine_peak_nm")
         colour_nm = _colour_nm(frame)
         prior = np.where(np.isfinite(pristine), pristine, np.where(np.isfinite(colour_nm), colour_nm, bandgap))
-        bandgap_filled = np.where(np.isfinite(bandgap), bandgap, np.nanmedian(bandgap) if np.isfinite(bandgap).any() else 550.0)
+        bandgap_filled = np.where(np.isfinite(bandgap), bandgap, self.bandgap_fill_nm_)
         prior = np.where(np.isfinite(prior), prior, bandgap_filled)
         pair_df = pd.DataFrame(
             {

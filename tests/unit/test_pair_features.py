@@ -78,3 +78,11 @@ def test_paired_table_joins_each_treated_row_to_its_control():
     assert (row["control_plqy"], row["control_eqe"], row["plqy"]) == (39.7, 0.74, 86.2)
     X = PairFeaturizer(paired=True).fit(table).transform_frame(table)
     assert X["pair__control_eqe"].iloc[0] == 0.74 and X["pair__control_peak_nm_missing"].iloc[0] == 1
+
+
+def test_a_row_does_not_depend_on_the_other_rows_of_the_call():
+    train = pd.DataFrame({"ligand": ["Br-", "Cl-"], "qd": ["CsPbBr3", "CsPbI3"]})
+    feat = PairFeaturizer().fit(train)
+    alone = feat.transform_frame(pd.DataFrame({"ligand": ["KBr"], "qd": ["CsPbCl3"]}))
+    mixed = feat.transform_frame(pd.DataFrame({"ligand": ["KBr", "SCN-"], "qd": ["CsPbCl3", "InP/ZnSe/ZnS"]}))
+    pd.testing.assert_series_equal(alone.iloc[0], mixed.iloc[0], check_names=False)

@@ -45,6 +45,7 @@ def test_chunked_rows_equal_predict_and_unresolved_are_skipped(bundle, spec, tmp
         for s in ("_pred", "_lo", "_hi"):
             np.testing.assert_allclose(rows[t + s].to_numpy(), ref[t + s].to_numpy(float), rtol=1e-6, atol=1e-6)
     assert (rows["in_domain"].to_numpy() == ref["in_domain"].to_numpy()).all()
+    assert list(rows["domain_reason"].fillna("")) == list(ref["domain_reason"].fillna(""))
 
 
 def test_csv_and_parquet_hold_the_same_rows(bundle, spec, tmp_path):
