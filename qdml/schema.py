@@ -235,11 +235,9 @@ def _pair_problems(path: str, frame: pd.DataFrame) -> list[Problem]:
 
 def _chemistry_problems(path: str, frame: pd.DataFrame) -> list[Problem]:
     """Every ligand must resolve and every QD composition must parse (checked once per value)."""
-    try:
-        from qdml.chemistry.composition import parse_qd_composition
-        from qdml.chemistry.ligands import parse_ligand
-    except ImportError:  # pragma: no cover - during bootstrap only
-        return []
+    from qdml.chemistry.composition import parse_qd_composition
+    from qdml.chemistry.ligands import parse_ligand
+
     out = []
     for col, parser in (("ligand", parse_ligand), ("qd", parse_qd_composition)):
         for value, lines in frame.groupby(col, sort=False).groups.items():
@@ -257,10 +255,8 @@ def _peak_prior_flags(row: pd.Series) -> list[str]:
     peak = row.get("peak_nm")
     if peak is None or pd.isna(peak):
         return []
-    try:
-        from qdml.chemistry.composition import parse_qd_composition, plausible_peak_range_nm
-    except ImportError:  # pragma: no cover
-        return []
+    from qdml.chemistry.composition import parse_qd_composition, plausible_peak_range_nm
+
     try:
         lo, hi = plausible_peak_range_nm(parse_qd_composition(row["qd"]))
     except QdmlError:

@@ -46,11 +46,10 @@ import pandas as pd
 
 from qdml.domain import distance_reason, novelty_reason
 from qdml.exceptions import QdmlError
+from qdml.workflows import target_score
 
 log = logging.getLogger(__name__)
 
-#: Targets where smaller is better (a narrow emission, a low turn-on voltage); same as ``rank``.
-LOWER_IS_BETTER = frozenset({"fwhm_nm", "von_v"})
 SCORE_BY = ("mean", "lower", "ucb")
 DEFAULT_CHUNK_SIZE = 50_000
 DEFAULT_TOP = 20
@@ -733,17 +732,6 @@ def score_chunk(plan: ScreenPlan, start: int, stop: int):
     cols["in_domain"] = pa.array(in_domain)
     cols["domain_reason"] = pa.array(reason.tolist(), pa.string())
     return pa.table(cols)
-
-
-def target_score(target: str, by: str, pred, lo, hi) -> np.ndarray:
-    """Larger is better: the prediction, the lower bound (cautious) or the upper bound (exploring).
-
-    For targets where smaller is better (``fwhm_nm``, ``von_v``) the sign flips and the bounds
-    swap, as in :func:`qdml.workflows.rank`.
-    """
-    if target in LOWER_IS_BETTER:
-        return -np.asarray({"mean": pred, "lower": hi, "ucb": lo}[by], dtype=float)
-    return np.asarray({"mean": pred, "lower": lo, "ucb": hi}[by], dtype=float)
 
 
 # =========================================================================== running

@@ -341,6 +341,21 @@ def measured_values(frame: pd.DataFrame, qd: str, target: str) -> dict[str, floa
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
+#: Targets where smaller is better (a narrow emission, a low turn-on voltage).
+LOWER_IS_BETTER = frozenset({"fwhm_nm", "von_v"})
+
+
+def target_score(target: str, by: str, pred, lo, hi) -> np.ndarray:
+    """Larger is better: the prediction, the lower bound (cautious) or the upper bound (exploring).
+
+    For targets where smaller is better (``fwhm_nm``, ``von_v``) the sign flips and the bounds
+    swap. ``rank`` and ``screen`` both score through this function.
+    """
+    if target in LOWER_IS_BETTER:
+        return -np.asarray({"mean": pred, "lower": hi, "ucb": lo}[by], dtype=float)
+    return np.asarray({"mean": pred, "lower": lo, "ucb": hi}[by], dtype=float)
+
+
 def pareto_fronts(values: np.ndarray) -> np.ndarray:
     """Front number (1 = non-dominated) of each row; larger is better in every column."""
     n = len(values)
@@ -398,16 +413,12 @@ def rank(
             pairs[k] = v
     preds = predict(pairs, bundle, confidence)
     weights = weights or {t: 1.0 for t in targets}
-    lower_is_better = {"fwhm_nm", "von_v"}
-    col = {"mean": "_pred", "lower": "_lo", "ucb": "_hi"}[by]
     table = pd.DataFrame({"ligand": names})
     frame, _, _ = load_training_data(data, include_flagged=True)
     score = np.zeros(len(names))
     per_target, measured_cols = [], {}
     for t in targets:
-        s = preds[f"{t}{col}"].to_numpy(float)
-        if t in lower_is_better:
-            s = -preds[f"{t}{'_hi' if by == 'lower' else '_lo' if by == 'ucb' else '_pred'}"].to_numpy(float)
+        s = target_score(t, by, *(preds[f"{t}{k}"].to_numpy(float) for k in ("_pred", "_lo", "_hi")))
         sd = bundle.metadata["target_models"][t].get("sd") or 1.0
         score = score + weights.get(t, 1.0) * s / (sd if len(targets) > 1 else 1.0)
         per_target.append(s)

@@ -78,10 +78,9 @@ def evaluate(
         keys_all = row_keys(rows)
         families = X_all.attrs.get("family", np.array([""] * len(rows), dtype=object))
         for target in targets:
-            y_col = target if mode == "absolute" else f"{target}"
-            if y_col not in rows.columns:
+            if target not in rows.columns:
                 continue
-            present = rows[y_col].notna().to_numpy()
+            present = rows[target].notna().to_numpy()
             if mode == "paired":
                 present = present & rows[f"control_{target}"].notna().to_numpy()
             if present.sum() < 6:
@@ -95,7 +94,7 @@ def evaluate(
                 data = TargetData(
                     target,
                     Xs,
-                    rows[y_col].to_numpy(float)[present],
+                    rows[target].to_numpy(float)[present],
                     np.asarray(families)[present],
                     rows.index.to_numpy()[present],
                     rows[f"control_{target}"].to_numpy(float)[present] if mode == "paired" else None,
