@@ -2,7 +2,8 @@
 
 Outer folds come from :mod:`qdml.evaluation.splits`; on each training side an inner CV picks the
 estimator (:func:`qdml.models.select_estimator`), whose inner fold models also give CV+ intervals
-for the held-out rows. Nothing fitted ever sees its own test rows.
+for the held-out rows. Nothing fitted ever sees its own test rows. Schemes with many folds share
+one model choice per block of folds (:data:`MAX_SELECTIONS`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sklearn.base import clone
 from qdml.evaluation import baselines as B
 from qdml.evaluation.metrics import bootstrap_mae_ci, score, spread
 from qdml.evaluation.splits import Fold
-from qdml.models import DEFAULT_CONFIDENCE, cv_plus_interval, select_estimator
+from qdml.models import DEFAULT_CONFIDENCE, candidate_estimators, cv_plus_interval, select_estimator
 
 
 @dataclass
@@ -33,14 +34,27 @@ class TargetData:
     qd: np.ndarray | None = None  # compositions, to keep peaks inside their band-gap window
 
 
-def _run_fold(data: TargetData, fold: Fold, fold_id: int, random_state: int, confidence: float, mode: str) -> pd.DataFrame:
+#: Outer folds beyond this share model choices: folds are dealt into this many blocks, and each
+#: block's inner CV runs once on the rows no fold of the block tests (see ``predictions_for``).
+MAX_SELECTIONS = 5
+
+
+def _fold_frame(
+    data: TargetData, fold: Fold, fold_id: int, sel, random_state: int, confidence: float, mode: str, columns
+) -> pd.DataFrame:
+    """Fit the selected estimator on the fold's training side and score its test rows.
+
+    ``columns`` picks this fold's test rows out of ``sel.test_fold_predictions``.
+    """
     tr, te = fold.train, fold.test
-    X_tr, X_te = data.X.iloc[tr], data.X.iloc[te]
+    A = data.X.to_numpy(dtype=float)
+    X_tr, X_te = A[tr], A[te]
     y_tr = data.y[tr]
-    sel = select_estimator(X_tr, y_tr, data.target, random_state=random_state, X_test=X_te, mode=mode)
-    model = clone(sel.estimator).fit(X_tr, y_tr)
+    # numpy and a positional estimator: pandas name checks cost more than these small fits
+    estimator = candidate_estimators(data.target, random_state, mode, list(data.X.columns))[sel.name]
+    model = clone(estimator).fit(X_tr, y_tr)
     pred = model.predict(X_te)
-    lo, hi = cv_plus_interval(sel.test_fold_predictions, sel.oof_residuals, confidence)
+    lo, hi = cv_plus_interval(sel.test_fold_predictions[:, columns], sel.oof_residuals, confidence)
     if data.target == "peak_nm" and data.qd is not None:
         from qdml.workflows import _clip_to_window
 
@@ -62,11 +76,42 @@ def _run_fold(data: TargetData, fold: Fold, fold_id: int, random_state: int, con
             "baseline:nearest-neighbour": B.nearest_neighbour(X_tr, y_tr, X_te),
         }
     )
-    if data.target == "peak_nm" and mode == "absolute" and B.BANDGAP_PEAK_COLUMN in X_te.columns:
-        out["baseline:band-gap-prior"] = B.bandgap_prior(X_te)
+    if data.target == "peak_nm" and mode == "absolute" and B.BANDGAP_PEAK_COLUMN in data.X.columns:
+        out["baseline:band-gap-prior"] = B.bandgap_prior(data.X.iloc[te])
     if data.control is not None:
         out["baseline:no-change"] = data.control[te]
     return out
+
+
+def run_block(data: TargetData, block: list[tuple[int, Fold]], random_state: int, confidence: float, mode: str):
+    """One inner-CV model choice for a block of outer folds, then every fold of the block.
+
+    The choice is made on the rows every fold of the block trains on, so it never sees a test
+    row of any of them; its inner fold models give the CV+ intervals of all their test rows.
+    """
+    train = block[0][1].train
+    for _, fold in block[1:]:
+        train = np.intersect1d(train, fold.train)
+    tests = [np.asarray(fold.test) for _, fold in block]
+    union = np.concatenate(tests)
+    sel = select_estimator(
+        data.X.iloc[train], data.y[train], data.target, random_state=random_state,
+        X_test=data.X.iloc[union], mode=mode,
+    )
+    parts, start = [], 0
+    for (fold_id, fold), te in zip(block, tests):
+        columns = np.arange(start, start + len(te))
+        start += len(te)
+        parts.append((fold_id, _fold_frame(data, fold, fold_id, sel, random_state, confidence, mode, columns)))
+    return parts
+
+
+def fold_blocks(n_folds: int, max_selections: int | None = MAX_SELECTIONS, random_state: int = 0) -> list[list[int]]:
+    """Deal fold indices into at most ``max_selections`` blocks (one fold each when few)."""
+    if not max_selections or n_folds <= max_selections:
+        return [[i] for i in range(n_folds)]
+    order = np.random.default_rng(random_state).permutation(n_folds)
+    return [sorted(order[k::max_selections].tolist()) for k in range(max_selections)]
 
 
 def predictions_for(
@@ -76,19 +121,45 @@ def predictions_for(
     confidence: float = DEFAULT_CONFIDENCE,
     mode: str = "absolute",
     n_jobs: int = 1,
+    max_selections: int | None = MAX_SELECTIONS,
 ) -> pd.DataFrame:
-    """Held-out predictions of the model and every baseline, one row per (row, fold)."""
+    """Held-out predictions of the model and every baseline, one row per (row, fold).
+
+    With up to ``max_selections`` outer folds, each fold gets its own inner-CV model choice
+    (plain nested CV), as does every fold of a scheme that tests a row more than once (repeated
+    k-fold). Leave-one-group-out schemes with more folds (leave-one-out, -reference-out ...) deal
+    their folds into ``max_selections`` blocks and choose once per block, on the rows no fold
+    of the block tests: the choice still never sees a test row, it is just made on ~10 % fewer
+    rows, and the evaluation costs ~10 model choices instead of one per row. Each fold's
+    point prediction is still fitted on that fold's whole training side.
+    """
     if not folds:
         return pd.DataFrame()
+    blocks = plan_blocks(folds, max_selections, random_state)
     if n_jobs == 1:
-        parts = [_run_fold(data, f, i, random_state, confidence, mode) for i, f in enumerate(folds)]
+        parts = [run_block(data, b, random_state, confidence, mode) for b in blocks]
     else:
         from joblib import Parallel, delayed
 
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(_run_fold)(data, f, i, random_state, confidence, mode) for i, f in enumerate(folds)
-        )
-    return pd.concat(parts, ignore_index=True)
+        parts = Parallel(n_jobs=n_jobs)(delayed(run_block)(data, b, random_state, confidence, mode) for b in blocks)
+    return assemble_blocks(parts)
+
+
+def plan_blocks(folds: list[Fold], max_selections: int | None = MAX_SELECTIONS, random_state: int = 0):
+    """The blocks of (fold index, fold) that share one model choice (see ``predictions_for``)."""
+    tested = np.concatenate([np.asarray(f.test) for f in folds]) if folds else np.array([])
+    if len(np.unique(tested)) < len(tested):
+        max_selections = None  # repeated k-fold: folds of different repeats must not share a choice
+    return [[(i, folds[i]) for i in b] for b in fold_blocks(len(folds), max_selections, random_state)]
+
+
+def assemble_blocks(parts: list) -> pd.DataFrame:
+    """One frame from the outputs of ``run_block``, in fold order, with the block as ``selection``."""
+    if not parts:
+        return pd.DataFrame()
+    frames = [frame.assign(selection=k) for k, block in enumerate(parts) for _, frame in block]
+    order = np.argsort([fold_id for block in parts for fold_id, _ in block], kind="stable")
+    return pd.concat([frames[i] for i in order], ignore_index=True)
 
 
 def summarize_predictions(preds: pd.DataFrame, random_state: int = 0) -> dict:
@@ -120,6 +191,7 @@ def summarize_predictions(preds: pd.DataFrame, random_state: int = 0) -> dict:
     entry["estimator"] = counts.most_common(1)[0][0]
     entry["estimator_counts"] = dict(counts)
     entry["n_folds"] = int(preds["fold"].nunique())
+    entry["n_selections"] = int(preds["selection"].nunique()) if "selection" in preds else entry["n_folds"]
     entry["n_rows"] = int(preds["line"].nunique())
     lo_ci, hi_ci = entry["mae_ci"]
     base = reference

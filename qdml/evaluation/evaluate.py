@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from qdml.evaluation.crossval import TargetData, predictions_for, summarize_predictions
+from qdml.evaluation.crossval import (
+    TargetData,
+    assemble_blocks,
+    plan_blocks,
+    run_block,
+    summarize_predictions,
+)
 from qdml.evaluation.splits import SCHEMES, make_folds, row_keys
 from qdml.models import DEFAULT_CONFIDENCE
 
@@ -56,7 +62,8 @@ def evaluate(
 ) -> EvaluationResult:
     """Nested CV of every target under every scheme; ``frame`` is validated, flagged rows removed.
 
-    ``progress`` (optional) is called as ``progress(description)`` before each entry.
+    ``progress`` (optional) is called as ``progress(description)`` as each block of folds ends;
+    all blocks of all entries share one pool of ``n_jobs`` workers.
     """
     from qdml.featurize import PairFeaturizer, paired_table
 
@@ -67,6 +74,7 @@ def evaluate(
 
             raise QdmlError(f"unknown scheme {s!r}; choose from {', '.join(SCHEMES)}")
     result = EvaluationResult([], {}, len(frame))
+    tasks = []
     for mode in modes:
         if mode == "absolute":
             rows = frame
@@ -101,16 +109,35 @@ def evaluate(
                     rows["qd"].to_numpy(dtype=object)[present],
                 )
                 for scheme in schemes:
-                    if progress:
-                        progress(f"{target} {mode} {fname} {scheme}")
                     folds = make_folds(scheme, sub_keys, Xs, random_state=random_state)
-                    preds = predictions_for(data, folds, random_state, confidence, mode, n_jobs)
-                    entry = {"target": target, "scheme": scheme, "mode": mode, "features": fname}
-                    entry.update(summarize_predictions(preds, random_state))
-                    entry["confidence"] = confidence
-                    result.entries.append(entry)
-                    result.predictions[(target, scheme, mode, fname)] = preds
+                    tasks.append(((target, scheme, mode, fname), data, plan_blocks(folds, random_state=random_state)))
+    # every block of every entry in one pool: entries with few blocks no longer leave a core idle
+    jobs = [(i, block) for i, (_, _, blocks) in enumerate(tasks) for block in blocks]
+    parts: list[list] = [[] for _ in tasks]
+    for (i, _), out in zip(jobs, _run_blocks(tasks, jobs, random_state, confidence, n_jobs)):
+        parts[i].append(out)
+        if progress:
+            target, scheme, mode, fname = tasks[i][0]
+            progress(f"{target} {mode} {fname} {scheme}")
+    for (key, _, _), entry_parts in zip(tasks, parts):
+        preds = assemble_blocks(entry_parts)
+        target, scheme, mode, fname = key
+        entry = {"target": target, "scheme": scheme, "mode": mode, "features": fname}
+        entry.update(summarize_predictions(preds, random_state))
+        entry["confidence"] = confidence
+        result.entries.append(entry)
+        result.predictions[key] = preds
     return result
+
+
+def _run_blocks(tasks, jobs, random_state, confidence, n_jobs):
+    """Outputs of ``run_block`` for every (task index, block), in order, as they finish."""
+    calls = ((tasks[i][1], block, random_state, confidence, tasks[i][0][2]) for i, block in jobs)
+    if n_jobs == 1:
+        return (run_block(*c) for c in calls)
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, return_as="generator")(delayed(run_block)(*c) for c in calls)
 
 
 def _subset_keys(keys, mask):

@@ -75,3 +75,37 @@ def test_entries_have_every_json_key_and_baselines_on_same_folds(bundled):
 def test_schemes_are_the_contract_names():
     assert SCHEMES == ("repeated-kfold", "leave-one-out", "leave-one-ligand-out", "leave-one-qd-out",
                        "leave-one-reference-out", "leave-one-cluster-out", "leave-one-element-out")
+
+
+def test_shared_model_choices_never_see_a_test_row_of_their_block(bundled, keys, monkeypatch):
+    """Leave-one-out shares one inner-CV choice per block of folds; none may train on a held-out row."""
+    import qdml.evaluation.crossval as crossval
+
+    frame = bundled[bundled["plqy"].notna()].reset_index(drop=True)
+    X = PairFeaturizer().fit(frame).transform_frame(frame)
+    data = crossval.TargetData("plqy", X, frame["plqy"].to_numpy(float), np.array(["x"] * len(frame)),
+                               frame.index.to_numpy())
+    folds = make_folds("leave-one-out", row_keys(frame))
+    seen = []
+    real = crossval.select_estimator
+
+    def spy(X_train, y, target, **kw):
+        seen.append((set(X_train.index), set(kw["X_test"].index)))
+        return real(X_train, y, target, **kw)
+
+    monkeypatch.setattr(crossval, "select_estimator", spy)
+    preds = crossval.predictions_for(data, folds, max_selections=5)
+    assert len(seen) == 5 and preds["selection"].nunique() == 5
+    assert sorted(preds["line"]) == list(range(len(frame)))  # every row held out exactly once
+    for train, tested in seen:
+        assert not train & tested
+        assert len(train) + len(tested) == len(frame)
+
+
+def test_repeated_kfold_keeps_one_choice_per_fold(keys):
+    from qdml.evaluation.crossval import fold_blocks, plan_blocks
+
+    folds = make_folds("repeated-kfold", keys)
+    assert len(plan_blocks(folds, max_selections=5)) == len(folds)  # rows recur across repeats
+    assert [len(b) for b in fold_blocks(84, 5)] == [17, 17, 17, 17, 16]
+    assert fold_blocks(4, 5) == [[0], [1], [2], [3]]
