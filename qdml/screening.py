@@ -86,6 +86,7 @@ class ScreenSpec:
     targets: list[str] | None = None
     by: str = "mean"
     weights: dict[str, float] = field(default_factory=dict)
+    goals: dict[str, float] = field(default_factory=dict)
     top: int = DEFAULT_TOP
     chunk_size: int = DEFAULT_CHUNK_SIZE
     confidence: float = 0.8
@@ -115,7 +116,7 @@ def load_spec(path: str | os.PathLike) -> ScreenSpec:
 
 _TOP_KEYS = {"screen", "score", "ligands", "compositions", "sample"}
 _SCREEN_KEYS = {"targets", "top", "chunk_size", "confidence", "model", "output"}
-_SCORE_KEYS = {"by", "weights"}
+_SCORE_KEYS = {"by", "weights", "goals"}
 _LIGAND_KEYS = {"knowledge_base", "include_organic", "include", "mixtures_of_two", "mixture_pool", "mixtures", "exclude"}
 _COMP_KEYS = {"include", "template", "exclude"}
 
@@ -145,6 +146,10 @@ def spec_from_dict(data: dict, source: str = "<spec>") -> ScreenSpec:
     if by not in SCORE_BY:
         raise QdmlError(f"{source}: [score] by = {by!r}; use one of {', '.join(SCORE_BY)}")
     weights = {str(k): float(v) for k, v in dict(score.get("weights", {})).items()}
+    try:
+        goals = {str(k): float(v) for k, v in dict(score.get("goals", {})).items()}
+    except (TypeError, ValueError):
+        raise QdmlError(f"{source}: [score] goals must map targets to numbers, e.g. goals = {{ peak_nm = 630 }}") from None
     targets = screen.get("targets")
     if targets is not None:
         targets = [str(t) for t in ([targets] if isinstance(targets, str) else targets)]
@@ -162,7 +167,7 @@ def spec_from_dict(data: dict, source: str = "<spec>") -> ScreenSpec:
     if not compositions:
         raise QdmlError(f"{source}: [compositions] selects no composition (include = [...] or [[compositions.template]])")
     return ScreenSpec(
-        ligands=ligands, compositions=compositions, targets=targets, by=by, weights=weights, top=top,
+        ligands=ligands, compositions=compositions, targets=targets, by=by, weights=weights, goals=goals, top=top,
         chunk_size=chunk, confidence=confidence, sample=sample, model=screen.get("model"),
         output=screen.get("output"), path=source,
     )
@@ -357,6 +362,7 @@ class ScreenPlan:
     novelty_text: np.ndarray      # (n_lig_codes, n_qd_codes) reason prefix, '' when nothing is new
     skipped: dict                 # {"ligands": {name: reason}, "compositions": {...}}
     qd_window: np.ndarray | None = None  # (n_qd, 2) band-gap window of each composition's peak, nm
+    goals: dict = field(default_factory=dict)  # target -> wanted value (closeness scores)
 
     @property
     def n_candidates(self) -> int:
@@ -512,6 +518,9 @@ def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
     unknown_w = sorted(set(spec.weights) - set(targets))
     if unknown_w:
         raise QdmlError(f"[score] weights name targets not screened: {', '.join(unknown_w)}")
+    unknown_g = sorted(set(spec.goals) - set(targets))
+    if unknown_g:
+        raise QdmlError(f"[score] goals name targets not screened: {', '.join(unknown_g)}")
     first = bundle.models[targets[0]]
     featurizer = first.named_steps["features"]
     if getattr(featurizer, "paired", False):
@@ -579,6 +588,7 @@ def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
         lig_novelty=lig_codes, qd_novelty=qd_codes, novelty_text=novelty,
         skipped={"ligands": lig_bad, "compositions": qd_bad},
         qd_window=_windows(qds),
+        goals={t: float(v) for t, v in spec.goals.items()},
     )
     if check and plan.n_candidates:
         _check_plan(plan, featurizer, spec)
@@ -727,7 +737,7 @@ def score_chunk(plan: ScreenPlan, start: int, stop: int):
             pred, lo, hi = np.clip(pred, w_lo, w_hi), np.clip(lo, w_lo, w_hi), np.clip(hi, w_lo, w_hi)
         pred, lo, hi = _clip(t, pred), _clip(t, lo), _clip(t, hi)
         cols[f"{t}_pred"], cols[f"{t}_lo"], cols[f"{t}_hi"] = pa.array(pred), pa.array(lo), pa.array(hi)
-        score += plan.weights[t] * target_score(t, plan.by, pred, lo, hi) / (plan.sds[t] if len(plan.targets) > 1 else 1.0)
+        score += plan.weights[t] * target_score(t, plan.by, pred, lo, hi, plan.goals.get(t)) / (plan.sds[t] if len(plan.targets) > 1 else 1.0)
     cols["score"] = pa.array(score)
     cols["in_domain"] = pa.array(in_domain)
     cols["domain_reason"] = pa.array(reason.tolist(), pa.string())
@@ -882,7 +892,7 @@ def screen(
     n_skipped = spec.n_candidates - plan.n_candidates
 
     keys = {t: (lambda tab, t=t: target_score(t, plan.by, tab[f"{t}_pred"].to_numpy(), tab[f"{t}_lo"].to_numpy(),
-                                               tab[f"{t}_hi"].to_numpy())) for t in plan.targets}
+                                               tab[f"{t}_hi"].to_numpy(), plan.goals.get(t))) for t in plan.targets}
     if len(plan.targets) > 1:
         keys["score"] = lambda tab: tab["score"].to_numpy()
     topn = _TopN(keys, n_top)

@@ -345,12 +345,22 @@ def measured_values(frame: pd.DataFrame, qd: str, target: str) -> dict[str, floa
 LOWER_IS_BETTER = frozenset({"fwhm_nm", "von_v"})
 
 
-def target_score(target: str, by: str, pred, lo, hi) -> np.ndarray:
+def target_score(target: str, by: str, pred, lo, hi, goal: float | None = None) -> np.ndarray:
     """Larger is better: the prediction, the lower bound (cautious) or the upper bound (exploring).
 
     For targets where smaller is better (``fwhm_nm``, ``von_v``) the sign flips and the bounds
-    swap. ``rank`` and ``screen`` both score through this function.
+    swap. With a ``goal`` (a wanted value, such as a 630 nm emission peak) the score is minus the
+    distance to it: of the prediction (mean), of the interval's farther end (lower: the worst
+    case) or of the interval itself (ucb: 0 when the goal lies inside). ``rank`` and ``screen``
+    both score through this function.
     """
+    if goal is not None:
+        pred, lo, hi = (np.asarray(v, dtype=float) for v in (pred, lo, hi))
+        if by == "mean":
+            return -np.abs(pred - goal)
+        if by == "lower":
+            return -np.maximum(np.abs(lo - goal), np.abs(hi - goal))
+        return -np.maximum(0.0, np.maximum(lo - goal, goal - hi))
     if target in LOWER_IS_BETTER:
         return -np.asarray({"mean": pred, "lower": hi, "ucb": lo}[by], dtype=float)
     return np.asarray({"mean": pred, "lower": lo, "ucb": hi}[by], dtype=float)
@@ -385,6 +395,7 @@ def rank(
     confidence: float = DEFAULT_CONFIDENCE,
     sample: dict | None = None,
     data=None,
+    goals: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Score candidate ligands (default: every knowledge-base ligand) for one QD, best first.
 
@@ -392,7 +403,8 @@ def rank(
     (an exploring chemist's upper bound). Several targets: the score is the weighted sum of each
     target's score divided by its training SD (so % and nm weigh alike), weights default 1;
     ``pareto=True`` ranks by Pareto front first, that sum second. Lower is better for the
-    peak FWHM and turn-on voltage, so their sign flips.
+    peak FWHM and turn-on voltage, so their sign flips. ``goals`` (e.g. ``{"peak_nm": 630}``)
+    turns a target into "as close to this value as possible" (see :func:`target_score`).
     """
     from qdml.bundle import Bundle, load_bundle
     from qdml.chemistry.composition import parse_qd_composition
@@ -406,6 +418,10 @@ def rank(
     for t in targets:
         if t not in bundle.metadata["targets"]:
             raise QdmlError(f"model {bundle.path} has no {t!r} model (has {', '.join(bundle.metadata['targets'])})")
+    goals = dict(goals or {})
+    stray = sorted(set(goals) - set(targets))
+    if stray:
+        raise QdmlError(f"goal for {', '.join(stray)}, which is not ranked (targets: {', '.join(targets)})")
     names = list(dict.fromkeys(candidates or knowledge_base_ligands()))
     pairs = pd.DataFrame({"ligand": names, "qd": qd})
     for k, v in (sample or {}).items():
@@ -418,7 +434,7 @@ def rank(
     score = np.zeros(len(names))
     per_target, measured_cols = [], {}
     for t in targets:
-        s = target_score(t, by, *(preds[f"{t}{k}"].to_numpy(float) for k in ("_pred", "_lo", "_hi")))
+        s = target_score(t, by, *(preds[f"{t}{k}"].to_numpy(float) for k in ("_pred", "_lo", "_hi")), goal=goals.get(t))
         sd = bundle.metadata["target_models"][t].get("sd") or 1.0
         score = score + weights.get(t, 1.0) * s / (sd if len(targets) > 1 else 1.0)
         per_target.append(s)

@@ -10,6 +10,9 @@ on one QD and sort by score, best first. --by mean ranks by the prediction, lowe
 interval's lower bound (a cautious choice), ucb by its upper bound (an exploring one).
 Several --target: the score is the weighted sum of each target's score divided by its
 training SD (--weight eqe=2 ...); --pareto ranks by Pareto front first.
+--goal peak_nm=630 scores a target by closeness to a wanted value instead (the distance
+of the prediction, of the interval's farther end with --by lower, or of the interval
+itself with --by ucb).
 Output columns: rank, ligand, <target>_pred, <target>_lo, <target>_hi, score,
 measured_<target> (the measured value where the pair is in the data), in_domain.
 Units: plqy and eqe in %, peak_nm in nm.
@@ -23,6 +26,8 @@ def add_args(parser) -> None:
     parser.add_argument("--target", action="append", help="target to rank by (repeatable; default eqe)")
     parser.add_argument("--by", choices=["mean", "lower", "ucb"], default="mean", help="score: prediction, lower bound or upper bound")
     parser.add_argument("--weight", action="append", metavar="TARGET=W", help="weight of a target in the combined score")
+    parser.add_argument("--goal", action="append", metavar="TARGET=VALUE",
+                        help="wanted value of a target, e.g. peak_nm=630: closer is better")
     parser.add_argument("--pareto", action="store_true", help="rank by Pareto front over the targets first")
     parser.add_argument("--candidates", metavar="FILE", help="CSV with a 'ligand' column (default: every knowledge-base ligand)")
     parser.add_argument("--top", type=int, help="show/write only the N best")
@@ -35,18 +40,12 @@ def add_args(parser) -> None:
 
 def run(args) -> int:
     from qdml.cli.common import console, print_frame, sample_values
-    from qdml.exceptions import QdmlError
     from qdml.io import atomic_write
     from qdml.workflows import rank
 
     targets = args.target or ["eqe"]
-    weights = {}
-    for item in args.weight or []:
-        name, _, value = item.partition("=")
-        try:
-            weights[name.strip()] = float(value)
-        except ValueError:
-            raise QdmlError(f"--weight {item!r}: expected TARGET=NUMBER") from None
+    weights = _assignments(args.weight, "--weight")
+    goals = _assignments(args.goal, "--goal")
     candidates = None
     if args.candidates:
         from qdml.schema import read_pairs_column
@@ -55,16 +54,32 @@ def run(args) -> int:
     sample = sample_values(args)
     table = rank(args.qd, targets, by=args.by, candidates=candidates, model=args.model,
                  weights={t: weights.get(t, 1.0) for t in targets}, pareto=args.pareto, top=args.top,
-                 confidence=args.confidence, sample=sample)
+                 confidence=args.confidence, sample=sample, goals=goals)
     if args.output:
         with atomic_write(args.output) as fh:
             table.to_csv(fh, index=False)
         console().print(f"wrote {len(table)} rows to {args.output}")
     shown = table.drop(columns=["domain_reason"])
-    print_frame(shown, title=f"Ligands for {args.qd}, ranked by {args.by} of {', '.join(targets)}", max_rows=args.top or 30)
+    wanted = "".join(f" (goal {t} = {v:g})" for t, v in goals.items())
+    print_frame(shown, title=f"Ligands for {args.qd}, ranked by {args.by} of {', '.join(targets)}{wanted}",
+                max_rows=args.top or 30)
     if args.plot:
         from qdml.plots import plot_ranking
 
         plot_ranking(table, targets[0], args.plot, title=f"{args.qd}: top ligands by {args.by} {targets[0]}")
         console().print(f"wrote {args.plot}")
     return 0
+
+
+def _assignments(items, flag: str) -> dict[str, float]:
+    """``["eqe=2", "peak_nm=630"]`` -> ``{"eqe": 2.0, "peak_nm": 630.0}``."""
+    from qdml.exceptions import QdmlError
+
+    out = {}
+    for item in items or []:
+        name, _, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise QdmlError(f"{flag} {item!r}: expected TARGET=NUMBER") from None
+    return out

@@ -162,6 +162,21 @@ def test_rank_returns_every_kb_ligand_once_sorted(tmp_path, model_dir):
     assert (tmp_path / "rank.png").stat().st_size > 1000
 
 
+def test_rank_with_a_peak_goal_puts_the_closest_peaks_first(tmp_path, model_dir):
+    """A red-emitting CsPbI3 LED wants ~630 nm: ranking by the peak must not just favour the reddest."""
+    out = tmp_path / "rank.csv"
+    r = run("rank", "--qd", "CsPbI3", "--target", "peak_nm", "--goal", "peak_nm=630", "--output", out,
+            "--model", model_dir, "--el-color", "red")
+    assert r.returncode == 0, r.stderr
+    assert "goal peak_nm = 630" in r.stdout
+    table = pd.read_csv(out)
+    distance = (table["peak_nm_pred"] - 630).abs()
+    assert distance.is_monotonic_increasing
+    assert (table["score"] == -distance).all()
+    bad = run("rank", "--qd", "CsPbI3", "--target", "eqe", "--goal", "peak_nm=630", "--model", model_dir)
+    assert bad.returncode != 0 and "not ranked" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_evaluate_writes_json_with_contract_keys_and_an_offline_report(tmp_path):
     import json
 

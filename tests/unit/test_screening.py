@@ -67,3 +67,31 @@ def test_local_processes_and_dask_cluster_rank_identically(bundle, spec):
         ids = list(local.top[key]["candidate"])
         assert list(procs.top[key]["candidate"]) == ids
         assert list(remote.top[key]["candidate"]) == ids
+
+
+def test_goal_scores_closeness_mean_worst_case_and_interval():
+    from qdml.workflows import target_score
+
+    pred, lo, hi = np.array([600.0, 640.0, 700.0]), np.array([580.0, 600.0, 650.0]), np.array([620.0, 660.0, 720.0])
+    assert target_score("peak_nm", "mean", pred, lo, hi, goal=630).tolist() == [-30, -10, -70]
+    assert target_score("peak_nm", "lower", pred, lo, hi, goal=630).tolist() == [-50, -30, -90]
+    assert target_score("peak_nm", "ucb", pred, lo, hi, goal=630).tolist() == [-10, 0, -20]
+    assert target_score("peak_nm", "mean", pred, lo, hi).tolist() == pred.tolist()  # no goal: larger is better
+
+
+def test_spec_goals_must_name_screened_targets(bundle):
+    from qdml.exceptions import QdmlError
+    from qdml.screening import build_plan
+
+    spec = spec_from_dict({**SPEC, "score": {"by": "mean", "goals": {"eqe": 20}}})
+    with pytest.raises(QdmlError, match="goals name targets not screened"):
+        build_plan(bundle, spec)
+    with pytest.raises(QdmlError, match="goals must map"):
+        spec_from_dict({**SPEC, "score": {"goals": {"peak_nm": "blue"}}})
+
+
+def test_screen_with_a_peak_goal_ranks_by_distance(bundle):
+    spec = spec_from_dict({**SPEC, "score": {"by": "mean", "goals": {"peak_nm": 470}}})
+    best = screen(spec, model=bundle).top["peak_nm"]
+    distance = (best["peak_nm_pred"] - 470).abs().to_numpy()
+    assert (np.diff(distance) >= -1e-9).all()
