@@ -110,7 +110,8 @@ def evaluate(
                 )
                 for scheme in schemes:
                     folds = make_folds(scheme, sub_keys, Xs, random_state=random_state)
-                    tasks.append(((target, scheme, mode, fname), data, plan_blocks(folds, random_state=random_state)))
+                    blocks = plan_blocks(folds, random_state=random_state, n_rows=len(Xs))
+                    tasks.append(((target, scheme, mode, fname), data, blocks))
     # every block of every entry in one pool: entries with few blocks no longer leave a core idle
     jobs = [(i, block) for i, (_, _, blocks) in enumerate(tasks) for block in blocks]
     parts: list[list] = [[] for _ in tasks]

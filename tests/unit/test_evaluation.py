@@ -109,3 +109,6 @@ def test_repeated_kfold_keeps_one_choice_per_fold(keys):
     assert len(plan_blocks(folds, max_selections=5)) == len(folds)  # rows recur across repeats
     assert [len(b) for b in fold_blocks(84, 5)] == [17, 17, 17, 17, 16]
     assert fold_blocks(4, 5) == [[0], [1], [2], [3]]
+    loo = make_folds("leave-one-out", keys)
+    assert len(plan_blocks(loo, max_selections=5, n_rows=len(loo))) == 5
+    assert len(plan_blocks(loo[:24], max_selections=5, n_rows=24)) == 24  # small data: fully nested
