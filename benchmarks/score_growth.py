@@ -25,8 +25,9 @@ def main() -> None:
     args = ap.parse_args()
     frame, _, _ = load_training_data()
     cuts = [*sorted(args.stages), int(frame["_line"].max())]
-    print("| rows up to line (rows used) | target | scheme | mode | features | n | MAE [95% CI] | baseline MAE | skill | 80% coverage |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| rows up to line (rows used) | target | scheme | mode | features | n | MAE [95% CI] | baseline MAE | skill "
+          "| best other baseline | 80% coverage |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for cut in cuts:
         rows = frame[frame["_line"] <= cut].reset_index(drop=True)
         result = evaluate(rows, ["plqy", "eqe", "peak_nm"], args.schemes, modes=("absolute", "paired"), n_jobs=args.jobs)
@@ -35,9 +36,12 @@ def main() -> None:
                 continue
             ref = "no-change" if e["mode"] == "paired" else "mean"
             lo, hi = e["mae_ci"]
+            others = {k: v for k, v in e["baselines"].items() if k != ref and v is not None}
+            best = min(others, key=others.get) if others else None
+            other = f"{others[best]:.3g} ({best})" if best else ""
             print(f"| {cut} ({len(rows)}) | {e['target']} | {e['scheme']} | {e['mode']} | {e['features']} | {e['n']} "
                   f"| {e['mae']:.3g} [{lo:.3g}, {hi:.3g}] | {e['baselines'][ref]:.3g} ({ref}) | {e['skill']:.2f} "
-                  f"| {e['coverage']:.2f} |")
+                  f"| {other} | {e['coverage']:.2f} |")
 
 
 if __name__ == "__main__":

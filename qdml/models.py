@@ -97,6 +97,46 @@ class PriorResidualRegressor(RegressorMixin, BaseEstimator):
         return prior + resid
 
 
+class GroupMeanRegressor(RegressorMixin, BaseEstimator):
+    """The training mean of the rows in the same group (QD family by default), else the overall mean.
+
+    A candidate, not just a baseline: where a treatment brings every sample of a family to
+    about the same value (PLQY near 90 % after passivation), nothing predicts better, and
+    inner CV should be able to say so. Groups are the 1-valued indicator among the columns at
+    ``indices``, or else among a DataFrame's columns named ``prefix...``.
+    """
+
+    def __init__(self, prefix: str = "qd__family=", indices: list[int] | None = None):
+        self.prefix = prefix
+        self.indices = indices
+
+    def _groups(self, A: np.ndarray) -> np.ndarray:
+        if not len(self.indices_):
+            return np.zeros(len(A), dtype=int)
+        block = A[:, self.indices_]
+        return np.where(block.max(axis=1) > 0.5, block.argmax(axis=1), -1)
+
+    def fit(self, X, y):
+        names = list(X.columns) if isinstance(X, pd.DataFrame) else None
+        A, y = validate_data(self, X, y, y_numeric=True, dtype=float)
+        if self.indices is not None:
+            self.indices_ = np.asarray(self.indices, dtype=int)
+        elif names is not None:
+            self.indices_ = np.array([i for i, c in enumerate(names) if str(c).startswith(self.prefix)], dtype=int)
+        else:
+            self.indices_ = np.array([], dtype=int)
+        y = np.asarray(y, dtype=float)
+        groups = self._groups(A)
+        self.mean_ = float(y.mean())
+        self.group_means_ = {int(g): float(y[groups == g].mean()) for g in np.unique(groups) if g >= 0}
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "group_means_")
+        A = validate_data(self, X, dtype=float, reset=False)
+        return np.array([self.group_means_.get(int(g), self.mean_) for g in self._groups(A)], dtype=float)
+
+
 class RareIndicatorFilter(TransformerMixin, BaseEstimator):
     """Drop 0/1 columns whose rarer value occurs in fewer than ``min_count`` training rows.
 
@@ -205,6 +245,9 @@ def candidate_estimators(
     def index_of(column):
         return names.index(column) if names and column in names else None
 
+    family = [i for i, c in enumerate(names or []) if str(c).startswith("qd__family=")]
+    base["family-mean"] = GroupMeanRegressor(indices=family if names else None)
+
     if mode == "paired":
         column = f"pair__control_{target}"
         return {
@@ -213,7 +256,7 @@ def candidate_estimators(
                 prior_index=index_of(column),
             )
             for name, est in base.items()
-        }
+        } | {"family-mean": base["family-mean"]}  # the treated value, whatever the control's
     if target != "peak_nm":
         return base
     # For the peak: the physics prior plus what the ligand adds. A model without the prior was

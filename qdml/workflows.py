@@ -277,6 +277,13 @@ def predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CONFIDE
             has = good[ctrl_col].notna().to_numpy()
             if has.any():
                 pm = bundle.models[f"paired_{t}"]
+                meta = bundle.metadata.get("target_models", {}).get(f"paired_{t}", {})
+                if not str(meta.get("estimator", "control+")).startswith("control+"):
+                    log.warning(
+                        "paired %s model (%s, %s pairs) does not use control_%s: on the training pairs the "
+                        "family's typical treated value predicted better than any change from the control",
+                        t, meta.get("estimator"), meta.get("rows"), t,
+                    )
                 Xp = pm.named_steps["features"].transform(good[has])
                 pp, pl, ph = pm.named_steps["regressor"].predict_interval(Xp, confidence)
                 pred, lo, hi = pred.copy(), lo.copy(), hi.copy()
