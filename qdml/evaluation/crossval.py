@@ -43,18 +43,16 @@ SHARE_FROM_ROWS = 40
 
 
 def _fold_frame(
-    data: TargetData, fold: Fold, fold_id: int, sel, random_state: int, confidence: float, mode: str, columns
+    data: TargetData, A: np.ndarray, fold: Fold, fold_id: int, sel, estimator, confidence: float, mode: str, columns
 ) -> pd.DataFrame:
-    """Fit the selected estimator on the fold's training side and score its test rows.
+    """Fit ``estimator`` (the block's choice) on the fold's training side and score its test rows.
 
-    ``columns`` picks this fold's test rows out of ``sel.test_fold_predictions``.
+    ``A`` is ``data.X`` as an array; ``columns`` picks this fold's test rows out of
+    ``sel.test_fold_predictions``.
     """
     tr, te = fold.train, fold.test
-    A = data.X.to_numpy(dtype=float)
     X_tr, X_te = A[tr], A[te]
     y_tr = data.y[tr]
-    # numpy and a positional estimator: pandas name checks cost more than these small fits
-    estimator = candidate_estimators(data.target, random_state, mode, list(data.X.columns))[sel.name]
     model = clone(estimator).fit(X_tr, y_tr)
     pred = model.predict(X_te)
     lo, hi = cv_plus_interval(sel.test_fold_predictions[:, columns], sel.oof_residuals, confidence)
@@ -101,11 +99,14 @@ def run_block(data: TargetData, block: list[tuple[int, Fold]], random_state: int
         data.X.iloc[train], data.y[train], data.target, random_state=random_state,
         X_test=data.X.iloc[union], mode=mode,
     )
+    # numpy and a positional estimator: pandas name checks cost more than these small fits
+    A = data.X.to_numpy(dtype=float)
+    estimator = candidate_estimators(data.target, random_state, mode, list(data.X.columns))[sel.name]
     parts, start = [], 0
     for (fold_id, fold), te in zip(block, tests):
         columns = np.arange(start, start + len(te))
         start += len(te)
-        parts.append((fold_id, _fold_frame(data, fold, fold_id, sel, random_state, confidence, mode, columns)))
+        parts.append((fold_id, _fold_frame(data, A, fold, fold_id, sel, estimator, confidence, mode, columns)))
     return parts
 
 
@@ -130,11 +131,12 @@ def predictions_for(
 
     With up to ``max_selections`` outer folds, each fold gets its own inner-CV model choice
     (plain nested CV), as does every fold of a scheme that tests a row more than once (repeated
-    k-fold) and of a target with fewer than :data:`SHARE_FROM_ROWS` rows. Leave-one-group-out schemes with more folds (leave-one-out, -reference-out ...) deal
-    their folds into ``max_selections`` blocks and choose once per block, on the rows no fold
-    of the block tests: the choice still never sees a test row, it is just made on ~10 % fewer
-    rows, and the evaluation costs ~10 model choices instead of one per row. Each fold's
-    point prediction is still fitted on that fold's whole training side.
+    k-fold, leave-one-element-out) and of a target with fewer than :data:`SHARE_FROM_ROWS` rows.
+    Leave-one-group-out schemes with more folds (leave-one-out, -reference-out ...) deal their
+    folds into ``max_selections`` blocks and choose once per block, on the rows no fold of the
+    block tests: the choice never sees a test row, it is made on ~1/max_selections fewer rows,
+    and costs ``max_selections`` model choices instead of one per fold. Each fold's point
+    prediction is still fitted on that fold's whole training side.
     """
     if not folds:
         return pd.DataFrame()
