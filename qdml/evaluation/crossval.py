@@ -2,8 +2,8 @@
 
 Outer folds come from :mod:`qdml.evaluation.splits`; on each training side an inner CV picks the
 estimator (:func:`qdml.models.select_estimator`), whose inner fold models also give CV+ intervals
-for the held-out rows. Nothing fitted ever sees its own test rows. Schemes with many folds share
-one model choice per block of folds (:data:`MAX_SELECTIONS`).
+for the held-out rows. Nothing fitted ever sees its own test rows. Folds that hold out few rows
+share one model choice per block (:func:`plan_blocks`).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ class TargetData:
     qd: np.ndarray | None = None  # compositions, to keep peaks inside their band-gap window
 
 
-#: Outer folds beyond this share model choices: folds are dealt into this many blocks, and each
-#: block's inner CV runs once on the rows no fold of the block tests (see ``predictions_for``).
+#: Folds share model choices in blocks that hold out at most 1/MAX_SELECTIONS of the rows
+#: together; each block's inner CV runs once on the rows no fold of the block tests.
 MAX_SELECTIONS = 5
 #: Below this many rows every fold keeps its own choice: small data is cheap to nest fully, and
 #: a block's held-out fifth would cost the choice too much (24 review rows: 14.4 -> 15.6 nm).
@@ -110,14 +110,6 @@ def run_block(data: TargetData, block: list[tuple[int, Fold]], random_state: int
     return parts
 
 
-def fold_blocks(n_folds: int, max_selections: int | None = MAX_SELECTIONS, random_state: int = 0) -> list[list[int]]:
-    """Deal fold indices into at most ``max_selections`` blocks (one fold each when few)."""
-    if not max_selections or n_folds <= max_selections:
-        return [[i] for i in range(n_folds)]
-    order = np.random.default_rng(random_state).permutation(n_folds)
-    return [sorted(order[k::max_selections].tolist()) for k in range(max_selections)]
-
-
 def predictions_for(
     data: TargetData,
     folds: list[Fold],
@@ -129,13 +121,12 @@ def predictions_for(
 ) -> pd.DataFrame:
     """Held-out predictions of the model and every baseline, one row per (row, fold).
 
-    With up to ``max_selections`` outer folds, each fold gets its own inner-CV model choice
-    (plain nested CV), as does every fold of a scheme that tests a row more than once (repeated
-    k-fold, leave-one-element-out) and of a target with fewer than :data:`SHARE_FROM_ROWS` rows.
-    Leave-one-group-out schemes with more folds (leave-one-out, -reference-out ...) deal their
-    folds into ``max_selections`` blocks and choose once per block, on the rows no fold of the
-    block tests: the choice never sees a test row, it is made on ~1/max_selections fewer rows,
-    and costs ``max_selections`` model choices instead of one per fold. Each fold's point
+    Folds are dealt into blocks (:func:`plan_blocks`) that together hold out at most
+    1/``max_selections`` of the rows, and each block's model is chosen once, by inner CV on the
+    rows no fold of the block tests: the choice never sees a test row, it is made on at most
+    1/``max_selections`` fewer rows, and leave-one-out costs ``max_selections`` choices instead
+    of one per row. Folds that hold out more (k-fold) and targets with fewer than
+    :data:`SHARE_FROM_ROWS` rows keep one choice per fold (plain nested CV). Each fold's point
     prediction is still fitted on that fold's whole training side.
     """
     if not folds:
@@ -151,14 +142,32 @@ def predictions_for(
 
 
 def plan_blocks(folds: list[Fold], max_selections: int | None = MAX_SELECTIONS, random_state: int = 0,
-                n_rows: int | None = None):
-    """The blocks of (fold index, fold) that share one model choice (see ``predictions_for``)."""
-    if n_rows is not None and n_rows < SHARE_FROM_ROWS:
-        max_selections = None
-    tested = np.concatenate([np.asarray(f.test) for f in folds]) if folds else np.array([])
-    if len(np.unique(tested)) < len(tested):
-        max_selections = None  # repeated k-fold: folds of different repeats must not share a choice
-    return [[(i, folds[i]) for i in b] for b in fold_blocks(len(folds), max_selections, random_state)]
+                n_rows: int | None = None) -> list[list[tuple[int, Fold]]]:
+    """Deal (fold index, fold) pairs into blocks that share one model choice.
+
+    Folds (in a seeded random order) join the first block whose held-out rows stay, together,
+    within ``n_rows / max_selections``; a fold that alone holds out more keeps its own block.
+    So leave-one-out gets about ``max_selections`` blocks, the many small folds of leave-one-element-out
+    pack together while the Pb or Cs fold stays alone, and k-fold keeps one choice per fold.
+    """
+    if n_rows is None:
+        n_rows = len(np.unique(np.concatenate([np.asarray(f.test) for f in folds]))) if folds else 0
+    if not max_selections or n_rows < SHARE_FROM_ROWS:
+        return [[(i, f)] for i, f in enumerate(folds)]
+    limit = n_rows / max_selections
+    blocks: list[list[tuple[int, Fold]]] = []
+    held: list[set] = []
+    for i in np.random.default_rng(random_state).permutation(len(folds)):
+        test = set(np.asarray(folds[i].test).tolist())
+        for block, rows in zip(blocks, held):
+            if len(rows | test) <= limit:
+                block.append((int(i), folds[i]))
+                rows |= test
+                break
+        else:
+            blocks.append([(int(i), folds[i])])
+            held.append(set(test))
+    return [sorted(b, key=lambda pair: pair[0]) for b in blocks]
 
 
 def assemble_blocks(parts: list) -> pd.DataFrame:

@@ -95,20 +95,26 @@ def test_shared_model_choices_never_see_a_test_row_of_their_block(bundled, keys,
 
     monkeypatch.setattr(crossval, "select_estimator", spy)
     preds = crossval.predictions_for(data, folds, max_selections=5)
-    assert len(seen) == 5 and preds["selection"].nunique() == 5
+    assert len(seen) in (5, 6) and preds["selection"].nunique() == len(seen)  # ~a fifth of the rows each
     assert sorted(preds["line"]) == list(range(len(frame)))  # every row held out exactly once
     for train, tested in seen:
         assert not train & tested
         assert len(train) + len(tested) == len(frame)
 
 
-def test_repeated_kfold_keeps_one_choice_per_fold(keys):
-    from qdml.evaluation.crossval import fold_blocks, plan_blocks
+def test_blocks_hold_out_at_most_a_fifth_together(keys):
+    from qdml.evaluation.crossval import plan_blocks
 
-    folds = make_folds("repeated-kfold", keys)
-    assert len(plan_blocks(folds, max_selections=5)) == len(folds)  # rows recur across repeats
-    assert [len(b) for b in fold_blocks(84, 5)] == [17, 17, 17, 17, 16]
-    assert fold_blocks(4, 5) == [[0], [1], [2], [3]]
+    n = len(keys.ligand)
+    rkf = make_folds("repeated-kfold", keys)
+    assert len(plan_blocks(rkf, max_selections=5, n_rows=n)) == len(rkf)  # each fold already holds out a fifth
     loo = make_folds("leave-one-out", keys)
-    assert len(plan_blocks(loo, max_selections=5, n_rows=len(loo))) == 5
+    assert len(plan_blocks(loo, max_selections=5, n_rows=n)) in (5, 6)
     assert len(plan_blocks(loo[:24], max_selections=5, n_rows=24)) == 24  # small data: fully nested
+    element = make_folds("leave-one-element-out", keys)
+    blocks = plan_blocks(element, max_selections=5, n_rows=n)
+    assert len(blocks) < len(element)  # rare elements (Gd, Nd, Sb ...) pack together
+    for block in blocks:
+        held = set().union(*(set(f.test) for _, f in block))
+        assert len(block) == 1 or len(held) <= n / 5
+    assert sorted(i for b in blocks for i, _ in b) == list(range(len(element)))
