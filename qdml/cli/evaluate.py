@@ -8,7 +8,10 @@ NAME = "evaluate"
 HELP = "score models by nested CV under honest schemes, beside baselines (table, --json, --report)"
 DESCRIPTION = """\
 Evaluate by nested cross-validation: on each outer training side an inner CV picks the
-estimator, which then predicts the held-out rows with an 80 % CV+ interval. Baselines
+estimator, which then predicts the held-out rows with an 80 % CV+ interval. Folds that
+together hold out at most a fifth of the rows (leave-one-out, small groups) share one
+choice, made on rows none of them holds out; targets under 40 rows are nested fold by
+fold. Baselines
 are scored on the same folds: the training mean, the per-family mean, the nearest
 neighbour in feature space, the band-gap prior (peak), and no-change (paired mode).
 
@@ -19,7 +22,7 @@ Modes: absolute (the treated value) and paired (from the control's value: ΔPLQY
 ratio, peak shift; baseline: no change). Units: plqy and eqe in %, peak_nm in nm.
 --json writes one object per (target, scheme, mode, features) with keys target, scheme,
 mode, features, n, mae, rmse, r2, spearman, mae_sd, baseline_mae, baselines, mae_ci,
-coverage, estimator (plus skill, verdict, n_folds).
+coverage, estimator (plus skill, verdict, n_folds, n_selections).
 """
 
 
