@@ -11,9 +11,9 @@ Evaluate by nested cross-validation: on each outer training side an inner CV pic
 estimator, which then predicts the held-out rows with an 80 % CV+ interval. Folds that
 together hold out at most a fifth of the rows (leave-one-out, small groups) share one
 choice, made on rows none of them holds out; targets under 40 rows are nested fold by
-fold. Baselines
-are scored on the same folds: the training mean, the per-family mean, the nearest
-neighbour in feature space, the band-gap prior (peak), and no-change (paired mode).
+fold. Baselines are scored on the same folds: the training mean, the per-family mean,
+the nearest neighbour in feature space, the band-gap prior (peak), and no-change
+(paired mode).
 
 Schemes: repeated-kfold (5x3, optimistic), leave-one-out, leave-one-ligand-out,
 leave-one-qd-out, leave-one-reference-out (no paper on both sides), leave-one-cluster-out
