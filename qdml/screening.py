@@ -515,12 +515,10 @@ def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
     for t in targets:
         if t not in meta["targets"]:
             raise QdmlError(f"model {bundle.path} has no {t!r} model (has {', '.join(meta['targets'])})")
-    unknown_w = sorted(set(spec.weights) - set(targets))
-    if unknown_w:
-        raise QdmlError(f"[score] weights name targets not screened: {', '.join(unknown_w)}")
-    unknown_g = sorted(set(spec.goals) - set(targets))
-    if unknown_g:
-        raise QdmlError(f"[score] goals name targets not screened: {', '.join(unknown_g)}")
+    for key, values in (("weights", spec.weights), ("goals", spec.goals)):
+        unknown = sorted(set(values) - set(targets))
+        if unknown:
+            raise QdmlError(f"[score] {key} name targets not screened: {', '.join(unknown)}")
     first = bundle.models[targets[0]]
     featurizer = first.named_steps["features"]
     if getattr(featurizer, "paired", False):

@@ -41,7 +41,6 @@ def run(args) -> int:
     from qdml.screening import load_spec, screen
 
     spec = load_spec(args.spec)
-    spec_goals = spec.goals
     out = console()
     out.print(f"{args.spec}: {len(spec.ligands)} ligands x {len(spec.compositions)} compositions = {spec.n_candidates:,} candidates")
     with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(),
@@ -66,8 +65,8 @@ def run(args) -> int:
     for key, table in result.top.items():
         cols = ["rank", "ligand", "qd"] + [c for c in table.columns if c.endswith(("_pred", "_lo", "_hi"))] + ["score", "in_domain"]
         title = f"Best by {result.by} {key}" if key != "score" else "Best by the weighted score"
-        if key in spec_goals:
-            title += f" (closest to {spec_goals[key]:g})"
+        if key in spec.goals:
+            title += f" (closest to {spec.goals[key]:g})"
         print_frame(table[[c for c in cols if c in table.columns]], title=f"{title} ({int(result.confidence * 100)} % intervals)")
     if result.output:
         out.print(f"wrote {result.n_screened:,} rows to {result.output}")

@@ -132,13 +132,16 @@ def predictions_for(
     if not folds:
         return pd.DataFrame()
     blocks = plan_blocks(folds, max_selections, random_state, n_rows=len(data.y))
-    if n_jobs == 1:
-        parts = [run_block(data, b, random_state, confidence, mode) for b in blocks]
-    else:
-        from joblib import Parallel, delayed
+    return assemble_blocks(list(run_blocks(((data, b, random_state, confidence, mode) for b in blocks), n_jobs)))
 
-        parts = Parallel(n_jobs=n_jobs)(delayed(run_block)(data, b, random_state, confidence, mode) for b in blocks)
-    return assemble_blocks(parts)
+
+def run_blocks(calls, n_jobs: int = 1):
+    """``run_block(*call)`` for every call, in order, as they finish (joblib workers unless ``n_jobs == 1``)."""
+    if n_jobs == 1:
+        return (run_block(*c) for c in calls)
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, return_as="generator")(delayed(run_block)(*c) for c in calls)
 
 
 def plan_blocks(folds: list[Fold], max_selections: int | None = MAX_SELECTIONS, random_state: int = 0,

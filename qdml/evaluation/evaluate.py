@@ -17,7 +17,7 @@ from qdml.evaluation.crossval import (
     TargetData,
     assemble_blocks,
     plan_blocks,
-    run_block,
+    run_blocks,
     summarize_predictions,
 )
 from qdml.evaluation.splits import SCHEMES, make_folds, row_keys
@@ -115,7 +115,8 @@ def evaluate(
     # every block of every entry in one pool: entries with few blocks no longer leave a core idle
     jobs = [(i, block) for i, (_, _, blocks) in enumerate(tasks) for block in blocks]
     parts: list[list] = [[] for _ in tasks]
-    for (i, _), out in zip(jobs, _run_blocks(tasks, jobs, random_state, confidence, n_jobs)):
+    calls = ((tasks[i][1], block, random_state, confidence, tasks[i][0][2]) for i, block in jobs)
+    for (i, _), out in zip(jobs, run_blocks(calls, n_jobs)):
         parts[i].append(out)
         if progress:
             target, scheme, mode, fname = tasks[i][0]
@@ -129,16 +130,6 @@ def evaluate(
         result.entries.append(entry)
         result.predictions[key] = preds
     return result
-
-
-def _run_blocks(tasks, jobs, random_state, confidence, n_jobs):
-    """Outputs of ``run_block`` for every (task index, block), in order, as they finish."""
-    calls = ((tasks[i][1], block, random_state, confidence, tasks[i][0][2]) for i, block in jobs)
-    if n_jobs == 1:
-        return (run_block(*c) for c in calls)
-    from joblib import Parallel, delayed
-
-    return Parallel(n_jobs=n_jobs, return_as="generator")(delayed(run_block)(*c) for c in calls)
 
 
 def _subset_keys(keys, mask):
