@@ -10,7 +10,7 @@ import argparse
 import time
 
 from qdml.evaluation.evaluate import evaluate
-from qdml.workflows import load_training_data
+from qdml.validation import load_training_data
 
 
 def main() -> None:

@@ -15,8 +15,8 @@ import pandas as pd
 
 
 def main(n_rows: int = 100_000) -> int:
-    from qdml.chemistry.ligand_features import LigandFeaturizer
     from qdml.chemistry.ligands import knowledge_base_ligands
+    from qdml.features.ligand import LigandFeaturizer
 
     names = knowledge_base_ligands() + ["KI", "Cs+/Rb+", "NH4+/CaCl2", "SO ₄ ²⁻", "In ³⁺"]
     rng = np.random.default_rng(0)

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from qdml.chemistry.qd_features import QDFeaturizer
+from qdml.features.qd import QDFeaturizer
 
 COMPOSITIONS = [
     "CsPbBr3", "CsPbI3", "CsPbCl3", "CsPb(Br0.4Cl0.6)3", "CsPbBr1.5I1.5", "CsPbI2Br",

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qdml.bundle import load_bundle
 from qdml.chemistry.ligands import knowledge_base_ligands
-from qdml.schema import read_pairs
-from qdml.workflows import predict
+from qdml.learn.bundle import load_bundle
+from qdml.validation import read_pairs
+from qdml.workflows.prediction import predict
 
 QDS = ["CsPbBr3", "CsPbI3", "CsPb(Br0.4Cl0.6)3", "FA0.8Cs0.2PbI3", "InP/ZnSe/ZnS", "CdSe/ZnS", "MAPbBr3"]
 

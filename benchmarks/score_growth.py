@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from qdml.evaluation.evaluate import evaluate
-from qdml.workflows import load_training_data
+from qdml.validation import load_training_data
 
 #: Last CSV line of each earlier stage: the review (Table 2 + text), the first curation session.
 DEFAULT_STAGES = (31, 142)

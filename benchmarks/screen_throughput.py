@@ -78,9 +78,9 @@ class TreePeak:
 
 
 def one(n: int, jobs: int, naive_sample: int) -> dict:
-    from qdml.bundle import load_bundle
-    from qdml.screening import candidate_frame, screen, spec_from_dict
-    from qdml.workflows import predict
+    from qdml.learn.bundle import load_bundle
+    from qdml.workflows.prediction import predict
+    from qdml.workflows.screening import candidate_frame, screen, spec_from_dict
 
     bundle = load_bundle("default")
     spec = spec_from_dict(SPEC)

@@ -24,7 +24,7 @@ def add_args(parser) -> None:
 
 def run(args) -> int:
     from qdml.cli.common import console
-    from qdml.merging import add_data
+    from qdml.workflows.merging import add_data
 
     report = add_data(args.new, args.into)
     out = console()

@@ -46,9 +46,9 @@ def run(args) -> int:
 
     from qdml.cli.common import console, print_frame, progress_callback
     from qdml.cli.train import SMALL_DATA_NOTE
+    from qdml.data.io import atomic_write
     from qdml.evaluation.evaluate import entries_table, evaluate
-    from qdml.io import atomic_write
-    from qdml.workflows import load_training_data
+    from qdml.validation import load_training_data
 
     frame, seen, warnings = load_training_data(args.data, args.include_flagged)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]

@@ -20,9 +20,9 @@ def add_args(parser) -> None:
 
 def run(args) -> int:
     from qdml.cli.common import console
-    from qdml.featurize import PairFeaturizer
-    from qdml.io import atomic_write
-    from qdml.schema import read_pairs
+    from qdml.data.io import atomic_write
+    from qdml.features.pair import PairFeaturizer
+    from qdml.validation import read_pairs
 
     frame = read_pairs(args.data)
     features = PairFeaturizer().fit(frame).transform_frame(frame)

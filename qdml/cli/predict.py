@@ -37,10 +37,10 @@ def run(args) -> int:
     import pandas as pd
 
     from qdml.cli.common import console, print_frame, sample_values
+    from qdml.data.io import atomic_write
     from qdml.exceptions import QdmlError
-    from qdml.io import atomic_write
-    from qdml.schema import read_pairs
-    from qdml.workflows import predict
+    from qdml.validation import read_pairs
+    from qdml.workflows.prediction import predict
 
     if args.input:
         pairs = read_pairs(args.input, strict=False).reset_index(drop=True)

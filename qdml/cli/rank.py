@@ -40,15 +40,15 @@ def add_args(parser) -> None:
 
 def run(args) -> int:
     from qdml.cli.common import console, print_frame, sample_values
-    from qdml.io import atomic_write
-    from qdml.workflows import rank
+    from qdml.data.io import atomic_write
+    from qdml.workflows.ranking import rank
 
     targets = args.target or ["eqe"]
     weights = _assignments(args.weight, "--weight")
     goals = _assignments(args.goal, "--goal")
     candidates = None
     if args.candidates:
-        from qdml.schema import read_pairs_column
+        from qdml.validation import read_pairs_column
 
         candidates = read_pairs_column(args.candidates, "ligand")
     sample = sample_values(args)
@@ -64,7 +64,7 @@ def run(args) -> int:
     print_frame(shown, title=f"Ligands for {args.qd}, ranked by {args.by} of {', '.join(targets)}{wanted}",
                 max_rows=args.top or 30)
     if args.plot:
-        from qdml.plots import plot_ranking
+        from qdml.evaluation.plots import plot_ranking
 
         plot_ranking(table, targets[0], args.plot, title=f"{args.qd}: top ligands by {args.by} {targets[0]}")
         console().print(f"wrote {args.plot}")

@@ -38,7 +38,7 @@ def run(args) -> int:
     )
 
     from qdml.cli.common import console, print_frame
-    from qdml.screening import load_spec, screen
+    from qdml.workflows.screening import load_spec, screen
 
     spec = load_spec(args.spec)
     out = console()

@@ -20,8 +20,8 @@ def add_args(parser) -> None:
 def run(args) -> int:
     from qdml.cli.common import console, print_frame
     from qdml.data import dataset_path
-    from qdml.dataset_summary import summarize
-    from qdml.schema import read_validated
+    from qdml.validation import read_validated
+    from qdml.workflows.summary import summarize
 
     path = args.file or dataset_path()
     data = read_validated(path)

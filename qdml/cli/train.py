@@ -5,14 +5,15 @@ from __future__ import annotations
 from qdml.cli.common import add_data_args
 
 NAME = "train"
-HELP = "train one model per target (PLQY %, EQE %, peak nm, ...) and save models/NAME/"
+HELP = "train one model per target (PLQY %, EQE %, peak nm, FWHM nm) and save models/NAME/"
 DESCRIPTION = """\
 Train one scikit-learn Pipeline per target on the rows where the target is present
 (flagged values left out unless --include-flagged). For each target the estimator
 (ridge, ARD Gaussian process, extra trees, gradient boosting, or the training mean) is
 chosen by inner cross-validation; for peak_nm the band-gap / colour / pristine-peak prior
-is both an input and the base the model corrects. Intervals: CV+ conformal (MAPIE).
-Writes models/NAME/: one .joblib per target, metadata.json (dataset SHA-256, rows,
+is both an input and the base the model corrects. Intervals: CV+ conformal (Barber et
+al. 2021; the same bounds as MAPIE's CrossConformalRegressor "plus", checked in the tests).
+Writes models/NAME/: the fitted predictor, metadata.json (dataset SHA-256, rows,
 feature names, versions, chosen estimators, CV scores) and checksums.sha256.
 Training also scores the model by nested CV (repeated-kfold, leave-one-ligand-out) and
 prints it beside the baselines; 'qdml evaluate' runs every scheme.
@@ -21,7 +22,13 @@ prints it beside the baselines; 'qdml evaluate' runs every scheme.
 
 def add_args(parser) -> None:
     add_data_args(parser)
-    parser.add_argument("--targets", default="plqy,eqe,peak_nm", help="comma-separated numeric columns (default: plqy,eqe,peak_nm)")
+    from qdml.targets import DEFAULT_TARGETS, TARGETS
+
+    parser.add_argument(
+        "--targets", default=",".join(DEFAULT_TARGETS),
+        help="comma-separated targets (default: %(default)s; known: " + ", ".join(
+            f"{t.name} [{t.unit}]" for t in TARGETS.values()) + ")",
+    )
     parser.add_argument("--name", default="default", help="bundle name: written to models/NAME/ (default: default)")
     parser.add_argument("--output-dir", metavar="DIR", help="write the bundle here instead of models/NAME/")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0: the shipped bundle)")
@@ -32,7 +39,7 @@ def add_args(parser) -> None:
 def run(args) -> int:
     from qdml.cli.common import console, print_frame, progress_callback
     from qdml.evaluation.evaluate import entries_table
-    from qdml.workflows import TRAIN_SCHEMES, train
+    from qdml.workflows.training import TRAIN_SCHEMES, train
 
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     with progress_callback("training") as progress:

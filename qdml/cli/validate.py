@@ -26,7 +26,7 @@ def add_args(parser) -> None:
 def run(args) -> int:
     from qdml.cli.common import print_warnings
     from qdml.exceptions import ValidationError
-    from qdml.schema import read_validated
+    from qdml.validation import read_validated
 
     status = 0
     for path in args.files:

@@ -18,7 +18,13 @@ from sklearn.base import clone
 from qdml.evaluation import baselines as B
 from qdml.evaluation.metrics import bootstrap_mae_ci, score, spread
 from qdml.evaluation.splits import Fold
-from qdml.models import DEFAULT_CONFIDENCE, candidate_estimators, cv_plus_interval, select_estimator
+from qdml.learn.estimators import (
+    DEFAULT_CONFIDENCE,
+    candidate_estimators,
+    cv_plus_interval,
+    select_estimator,
+)
+from qdml.learn.predictor import finish_prediction, peak_windows
 
 
 @dataclass
@@ -56,10 +62,9 @@ def _fold_frame(
     model = clone(estimator).fit(X_tr, y_tr)
     pred = model.predict(X_te)
     lo, hi = cv_plus_interval(sel.test_fold_predictions[:, columns], sel.oof_residuals, confidence)
-    if data.target == "peak_nm" and data.qd is not None:
-        from qdml.workflows import _clip_to_window
-
-        pred, lo, hi = _clip_to_window(pd.Series(data.qd[te]), pred, lo, hi)
+    window = peak_windows(data.qd[te]) if data.qd is not None else None
+    # the same finishing step as every prediction a user gets (band-gap window, physical range)
+    pred, lo, hi = finish_prediction(data.target, pred, np.minimum(lo, pred), np.maximum(hi, pred), None, window)
     out = pd.DataFrame(
         {
             "line": data.lines[te],
@@ -68,8 +73,8 @@ def _fold_frame(
             "group": fold.group,
             "y": data.y[te],
             "pred": pred,
-            "lo": np.minimum(lo, pred),
-            "hi": np.maximum(hi, pred),
+            "lo": lo,
+            "hi": hi,
             "estimator": sel.name,
             "family": data.family[te],
             "baseline:mean": B.training_mean(y_tr, len(te)),
@@ -224,4 +229,5 @@ def summarize_predictions(preds: pd.DataFrame, random_state: int = 0) -> dict:
     else:
         verdict = "indistinguishable from the baseline at this sample size"
     entry["verdict"] = verdict
+    entry["worse_than_baseline"] = bool(base is not None and lo_ci is not None and lo_ci > base)
     return entry

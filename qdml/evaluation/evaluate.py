@@ -21,7 +21,7 @@ from qdml.evaluation.crossval import (
     summarize_predictions,
 )
 from qdml.evaluation.splits import SCHEMES, make_folds, row_keys
-from qdml.models import DEFAULT_CONFIDENCE
+from qdml.learn.estimators import DEFAULT_CONFIDENCE
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def feature_sets(X: pd.DataFrame, target: str) -> dict[str, pd.DataFrame]:
     """``full`` for every target; for the peak also ``composition-only`` (no colour, size, pristine peak)."""
     sets = {"full": X}
     if target == "peak_nm":
-        from qdml.featurize import composition_only
+        from qdml.features.pair import composition_only
 
         sets["composition-only"] = composition_only(X)
     return sets
@@ -65,7 +65,7 @@ def evaluate(
     ``progress`` (optional) is called as ``progress(description)`` as each block of folds ends;
     all blocks of all entries share one pool of ``n_jobs`` workers.
     """
-    from qdml.featurize import PairFeaturizer, paired_table
+    from qdml.features.pair import PairFeaturizer, paired_table
 
     schemes = list(schemes or SCHEMES)
     for s in schemes:

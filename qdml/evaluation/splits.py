@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import LeaveOneGroupOut, LeaveOneOut, RepeatedKFold
 
-from qdml.evaluation.schemes import SCHEMES  # noqa: E402  (a light module: the CLI's --help reads it)
+from qdml.evaluation.schemes import SCHEMES  # noqa: F401  (a light module: the CLI's --help reads it)
+from qdml.features.context import RowKeys, row_keys  # noqa: F401
 
 #: A fold whose training side is smaller than this cannot train anything worth scoring.
 MIN_TRAIN = 5
@@ -25,57 +26,6 @@ class Fold:
     test: np.ndarray
     repeat: int = 0
     group: str = ""
-
-
-@dataclass(frozen=True)
-class RowKeys:
-    """What each row is, for grouping: canonical ligand, QD notation, paper, element set."""
-
-    ligand: np.ndarray
-    qd: np.ndarray
-    reference: np.ndarray
-    elements: list[frozenset]
-
-
-def row_keys(frame: pd.DataFrame) -> RowKeys:
-    """Group labels per row; each unique ligand and composition is parsed once."""
-    from qdml.chemistry.composition import parse_qd_composition
-    from qdml.chemistry.ligands import parse_ligand
-
-    lig_cache = {v: parse_ligand(v) for v in frame["ligand"].unique()}
-    qd_cache = {v: parse_qd_composition(v) for v in frame["qd"].unique()}
-
-    def lig_elements(lig) -> set[str]:
-        out = set(getattr(lig, "elements", {}) or {})
-        for comp, _ in getattr(lig, "components", []) or []:
-            if comp is not lig:
-                out |= set(getattr(comp, "elements", {}) or {})
-        return out
-
-    def qd_elements(comp) -> set[str]:
-        out = set(getattr(comp, "element_fractions", {}) or {})
-        for layer in getattr(comp, "layers", []) or []:
-            out |= set(_formula_elements(str(layer)))
-        return out
-
-    elements = [
-        frozenset(lig_elements(lig_cache[lv]) | qd_elements(qd_cache[qv]))
-        for lv, qv in zip(frame["ligand"], frame["qd"])
-    ]
-    references = frame["reference"] if "reference" in frame.columns else [""] * len(frame)
-    refs = [r if r else f"(no reference, line {line})" for r, line in zip(references, frame.index)]
-    return RowKeys(
-        ligand=np.array([lig_cache[v].name for v in frame["ligand"]], dtype=object),
-        qd=np.array([str(v).replace(" ", "") for v in frame["qd"]], dtype=object),
-        reference=np.array(refs, dtype=object),
-        elements=elements,
-    )
-
-
-def _formula_elements(text: str) -> list[str]:
-    import re
-
-    return re.findall(r"[A-Z][a-z]?", text)
 
 
 def _grouped(groups: np.ndarray) -> list[Fold]:

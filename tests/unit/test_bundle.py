@@ -7,9 +7,10 @@ import hashlib
 import pandas as pd
 import pytest
 
-from qdml.bundle import load_bundle
 from qdml.exceptions import BundleError
-from qdml.workflows import predict, train
+from qdml.learn.bundle import load_bundle
+from qdml.workflows.prediction import predict
+from qdml.workflows.training import train
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_training_is_reproducible_bit_for_bit(bundle_dir, tmp_path):
 def test_shipped_bundle_was_trained_on_the_bundled_dataset():
     """A dataset change without retraining would ship a model that describes other data."""
     from qdml.data import dataset_path
-    from qdml.schema import read_validated
+    from qdml.validation import read_validated
 
     meta = load_bundle("default").metadata
     assert meta["dataset_sha256"] == read_validated(dataset_path()).sha256, "retrain: qdml train --name default"

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from qdml.data import dataset_path
-from qdml.schema import COLUMNS, MEASURED, read_validated
+from qdml.data.schema import COLUMNS, MEASURED
+from qdml.validation import read_validated
 
 
 @pytest.fixture(scope="module")
@@ -111,13 +112,13 @@ def test_no_exact_duplicates(raw):
 
 
 def test_data_card_counts_are_current():
-    """datasets/README.md's counts block is generated from the CSV; regenerate with `python -m qdml.datacard`."""
+    """datasets/README.md's counts block is generated from the CSV; regenerate with `python -m qdml.workflows.datacard`."""
     from qdml.data import bundled_path
-    from qdml.datacard import END, START, counts_markdown
+    from qdml.workflows.datacard import END, START, counts_markdown
 
     text = bundled_path("README.md").read_text(encoding="utf-8")
     block = text[text.index(START): text.index(END) + len(END)]
-    assert block == counts_markdown(), "stale counts: run python -m qdml.datacard"
+    assert block == counts_markdown(), "stale counts: run python -m qdml.workflows.datacard"
 
 
 def test_public_loader_returns_the_validated_table():

@@ -8,8 +8,8 @@ import pytest
 from qdml.evaluation.evaluate import ENTRY_KEYS, evaluate
 from qdml.evaluation.schemes import SCHEMES
 from qdml.evaluation.splits import make_folds, row_keys
-from qdml.featurize import PairFeaturizer
-from qdml.workflows import load_training_data
+from qdml.features.pair import PairFeaturizer
+from qdml.validation import load_training_data
 
 
 @pytest.fixture(scope="module")

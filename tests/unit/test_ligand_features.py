@@ -9,9 +9,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from qdml.chemistry.ligand_features import FEATURES, LigandFeaturizer, knowledge_base_medians
 from qdml.chemistry.ligands import knowledge_base_ligands
 from qdml.exceptions import QdmlError, UnknownLigandError
+from qdml.features.ligand import FEATURES, LigandFeaturizer, knowledge_base_medians
 
 LIGANDS = ["SCN-", "Cl-", "In3+", "KI", "In(NO3)3", "Cs+/Rb+", "native", "Sn2S6 4-", "OA/OAm"]
 

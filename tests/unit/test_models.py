@@ -8,13 +8,13 @@ import pytest
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import KFold
 
-from qdml.models import ConformalRegressor, PriorResidualRegressor, candidate_estimators
+from qdml.learn.estimators import ConformalRegressor, PriorResidualRegressor, candidate_estimators
 
 
 @pytest.fixture(scope="module")
 def table2_features():
-    from qdml.featurize import PairFeaturizer
-    from qdml.workflows import load_training_data
+    from qdml.features.pair import PairFeaturizer
+    from qdml.validation import load_training_data
 
     frame, _, _ = load_training_data()
     frame = frame[frame["source"].str.startswith("review Table 2") & frame["peak_nm"].notna()]
@@ -75,9 +75,9 @@ def test_candidate_family_names():
 
 def test_family_mean_predicts_each_family_its_own_training_mean():
     """Review rows: perovskite PLQYs and II-VI/III-V PLQYs differ; a new family gets the overall mean."""
-    from qdml.featurize import PairFeaturizer
-    from qdml.models import GroupMeanRegressor
-    from qdml.workflows import load_training_data
+    from qdml.features.pair import PairFeaturizer
+    from qdml.learn.estimators import GroupMeanRegressor
+    from qdml.validation import load_training_data
 
     frame, _, _ = load_training_data()
     frame = frame[frame["source"].str.startswith("review") & frame["plqy"].notna()]
@@ -97,7 +97,7 @@ def test_family_mean_predicts_each_family_its_own_training_mean():
 
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from qdml.models import ARDGaussianProcess, GroupMeanRegressor, RareIndicatorFilter  # noqa: E402
+from qdml.learn.estimators import ARDGaussianProcess, GroupMeanRegressor, RareIndicatorFilter  # noqa: E402
 
 EXPECTED_FAILED: dict[str, dict[str, str]] = {
     "GroupMeanRegressor": {

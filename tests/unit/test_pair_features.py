@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from qdml.featurize import PairFeaturizer, composition_only, pair_interactions, paired_table
+from qdml.features.pair import PairFeaturizer, composition_only, pair_interactions, paired_table
 
 
 def features(pairs):

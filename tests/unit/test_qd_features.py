@@ -10,12 +10,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from qdml.chemistry.qd_features import (
-    COLOUR_WAVELENGTH_NM,
-    QDFeaturizer,
-    colour_wavelength_nm,
-)
 from qdml.exceptions import CompositionParseError, QdmlError
+from qdml.features.qd import COLOUR_WAVELENGTH_NM, QDFeaturizer, colour_wavelength_nm
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ import math
 
 import pytest
 
+from qdml.data.schema import COLUMNS
 from qdml.exceptions import ValidationError
-from qdml.schema import COLUMNS, read_validated, validate_file
+from qdml.validation import read_validated, validate_file
 from tests.conftest import HEADER, ROW_CL, ROW_IN, ROW_SCN, write_csv
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qdml.bundle import load_bundle
-from qdml.screening import expand_template, read_output, screen, spec_from_dict
-from qdml.workflows import predict
+from qdml.learn.bundle import load_bundle
+from qdml.workflows.prediction import predict
+from qdml.workflows.screening import expand_template, read_output, screen, spec_from_dict
 
 SPEC = {
     "screen": {"targets": ["plqy", "peak_nm"], "top": 5, "chunk_size": 37},
@@ -70,7 +70,7 @@ def test_local_processes_and_dask_cluster_rank_identically(bundle, spec):
 
 
 def test_goal_scores_closeness_mean_worst_case_and_interval():
-    from qdml.workflows import target_score
+    from qdml.workflows.ranking import target_score
 
     pred, lo, hi = np.array([600.0, 640.0, 700.0]), np.array([580.0, 600.0, 650.0]), np.array([620.0, 660.0, 720.0])
     assert target_score("peak_nm", "mean", pred, lo, hi, goal=630).tolist() == [-30, -10, -70]
@@ -81,7 +81,7 @@ def test_goal_scores_closeness_mean_worst_case_and_interval():
 
 def test_spec_goals_must_name_screened_targets(bundle):
     from qdml.exceptions import QdmlError
-    from qdml.screening import build_plan
+    from qdml.workflows.screening import build_plan
 
     spec = spec_from_dict({**SPEC, "score": {"by": "mean", "goals": {"eqe": 20}}})
     with pytest.raises(QdmlError, match="goals name targets not screened"):

@@ -44,9 +44,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qdml.domain import distance_reason, novelty_reason
 from qdml.exceptions import QdmlError
-from qdml.workflows import target_score
+from qdml.learn.domain import distance_reason, novelty_reason
+from qdml.learn.predictor import finish_prediction, peak_windows
+from qdml.workflows.ranking import target_score
 
 log = logging.getLogger(__name__)
 
@@ -410,7 +411,7 @@ def _interaction_factors(ligands, qds) -> dict:
     denominator of every pair are dot products, computed for a whole chunk at once.
     """
     from qdml.chemistry.ligands import parse_ligand
-    from qdml.featurize import SOFTNESS, _components, _ion, a_site_radius_pm, surface_sites
+    from qdml.features.pair import SOFTNESS, _components, _ion, a_site_radius_pm, surface_sites
 
     sites = [surface_sites(q) for q in qds]
     ions = sorted({name for cat, an in sites for name, _ in (*cat, *an)})
@@ -468,7 +469,7 @@ def _interaction_factors(ligands, qds) -> dict:
 def _interactions(plan: ScreenPlan, li: np.ndarray, qi: np.ndarray) -> np.ndarray:
     """(n, 5) interaction terms of the pairs (li, qi), as pair_interactions returns them."""
     if plan.exact_interactions:
-        from qdml.featurize import pair_interactions
+        from qdml.features.pair import pair_interactions
 
         codes = li.astype(np.int64) * len(plan.qds) + qi
         uniq, inverse = np.unique(codes, return_inverse=True)
@@ -561,7 +562,7 @@ def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
     unknown = [n for n in feature_names if n not in classified]
     if unknown:
         raise QdmlError("screening does not know how to assemble feature(s) "
-                        f"{', '.join(unknown[:5])}; qdml.screening needs updating for this bundle")
+                        f"{', '.join(unknown[:5])}; qdml.workflows.screening needs updating for this bundle")
 
     domain = bundle.domain
     lig_objs = [parse_ligand(x) for x in ligands]
@@ -595,13 +596,7 @@ def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
 
 def _windows(qds: list[str]) -> np.ndarray:
     """Peak window per composition, as ``predict`` clips peaks (``-inf``/``inf`` where unknown)."""
-    from qdml.chemistry.composition import plausible_peak_range_nm
-
-    out = np.empty((len(qds), 2))
-    for i, q in enumerate(qds):
-        lo, hi = plausible_peak_range_nm(q)
-        out[i] = (-np.inf if lo is None else lo, np.inf if hi is None else hi)
-    return out
+    return np.column_stack(peak_windows(qds)) if qds else np.zeros((0, 2))
 
 
 def _featurize_rows(fn, values: list[str], bad: dict, what: str) -> tuple[np.ndarray, list[int]]:
@@ -663,7 +658,7 @@ def _check_plan(plan: ScreenPlan, featurizer, spec: ScreenSpec) -> None:
         bad = np.argwhere(~np.isclose(got[:, other], ref[:, other], rtol=1e-9, atol=1e-9, equal_nan=True))[0]
         name = plan.feature_names[other[bad[1]]]
         raise QdmlError(f"screening features differ from the bundle's featurizer in column {name!r} "
-                        f"({frame.iloc[bad[0]].to_dict()}); this is a bug in qdml.screening")
+                        f"({frame.iloc[bad[0]].to_dict()}); this is a bug in qdml.workflows.screening")
     if not np.allclose(got[:, inter], ref[:, inter], rtol=1e-9, atol=1e-12, equal_nan=True):
         log.warning("vectorized interaction terms differ from featurize.pair_interactions; "
                     "falling back to one call per unique pair (slower)")
@@ -711,9 +706,6 @@ def score_chunk(plan: ScreenPlan, start: int, stop: int):
     """
     import pyarrow as pa
 
-    from qdml.domain import widen
-    from qdml.workflows import _clip
-
     idx = np.arange(start, stop, dtype=np.int64)
     li, qi = np.divmod(idx, len(plan.qds))
     X = assemble(plan, idx)
@@ -726,14 +718,10 @@ def score_chunk(plan: ScreenPlan, start: int, stop: int):
         "qd": pa.DictionaryArray.from_arrays(pa.array(qi.astype(np.int32)), pa.array(plan.qds.tolist(), pa.string())),
     }
     score = np.zeros(len(idx))
+    window = (plan.qd_window[qi, 0], plan.qd_window[qi, 1]) if plan.qd_window is not None else None
     for t in plan.targets:
         pred, lo, hi = plan.regressors[t].predict_interval(Xdf, plan.confidence)
-        if assessment is not None:
-            lo, hi = widen(pred, lo, hi, assessment)
-        if t == "peak_nm" and plan.qd_window is not None:
-            w_lo, w_hi = plan.qd_window[qi, 0], plan.qd_window[qi, 1]
-            pred, lo, hi = np.clip(pred, w_lo, w_hi), np.clip(lo, w_lo, w_hi), np.clip(hi, w_lo, w_hi)
-        pred, lo, hi = _clip(t, pred), _clip(t, lo), _clip(t, hi)
+        pred, lo, hi = finish_prediction(t, pred, lo, hi, assessment, window)
         cols[f"{t}_pred"], cols[f"{t}_lo"], cols[f"{t}_hi"] = pa.array(pred), pa.array(lo), pa.array(hi)
         score += plan.weights[t] * target_score(t, plan.by, pred, lo, hi, plan.goals.get(t)) / (plan.sds[t] if len(plan.targets) > 1 else 1.0)
     cols["score"] = pa.array(score)
@@ -876,7 +864,7 @@ def screen(
     """
     from joblib import Parallel, delayed, parallel_config
 
-    from qdml.bundle import Bundle, load_bundle
+    from qdml.learn.bundle import Bundle, load_bundle
 
     if not isinstance(spec, ScreenSpec):
         spec = load_spec(spec)

@@ -13,9 +13,10 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qdml.data.io import atomic_write, read_csv_text
+from qdml.data.schema import MEASURED
 from qdml.exceptions import Problem, QdmlError, ValidationError
-from qdml.io import atomic_write, read_csv_text
-from qdml.schema import MEASURED, validate_records
+from qdml.validation import validate_records
 
 LOCK_TIMEOUT_S = 120
 

@@ -1,4 +1,4 @@
-"""The dataset schema (columns, units, ranges) and the one validation path every command uses.
+"""The one validation path every command uses: schema rules plus chemistry that must resolve.
 
 The bundled literature table and a user's lab file go through :func:`read_validated`; a file
 either passes whole or fails with every problem listed (file, line with header = 1, column).
@@ -7,128 +7,32 @@ either passes whole or fails with every problem listed (file, line with header =
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
-from dataclasses import dataclass, field
 
 import pandas as pd
 
+from qdml.chemistry.composition import parse_qd_composition, plausible_peak_range_nm
+from qdml.chemistry.ligands import parse_ligand
+from qdml.data import dataset_path
+from qdml.data.io import read_csv_text
+from qdml.data.schema import (
+    COLUMNS,
+    MEASURED,
+    PEAK_TYPES,
+    REQUIRED,
+    ROLES,
+    SAMPLES,
+    ValidatedData,
+    check_range,
+    is_excluded,
+    parse_number,
+    plausibility_flags,
+)
 from qdml.exceptions import Problem, QdmlError, ValidationError
-from qdml.io import read_csv_text
 
-#: Columns of ``datasets/qd_ligand_literature.csv``, in file order.
-COLUMNS: list[str] = [
-    "ligand", "qd", "role", "el_color",
-    "eqe", "plqy", "peak_nm", "fwhm_nm", "von_v", "lmax_cd_m2", "lifetime_ns",
-    "reference", "doi", "source", "evidence", "flags",
-    "pair_id", "sample", "peak_type",
-]
-
-#: Measured columns: (unit, lower bound, upper bound, lower bound inclusive).
-MEASURED: dict[str, tuple[str, float, float, bool]] = {
-    "eqe": ("%", 0.0, 100.0, True),
-    "plqy": ("%", 0.0, 100.0, True),
-    "peak_nm": ("nm", 250.0, 2500.0, True),
-    "fwhm_nm": ("nm", 0.0, math.inf, False),
-    "von_v": ("V", 0.0, math.inf, False),
-    "lmax_cd_m2": ("cd/m2", 0.0, math.inf, False),
-    "lifetime_ns": ("ns", 0.0, math.inf, False),
-}
-TARGETS_DEFAULT: list[str] = ["plqy", "eqe", "peak_nm"]
-REQUIRED: list[str] = ["ligand", "qd"]
-ROLES = {"treated", "control", ""}
-SAMPLES = {"device", "film", "solution", ""}
-PEAK_TYPES = {"PL", "EL", ""}
-COLOURS = ["violet", "blue", "sky-blue", "cyan", "green", "yellow", "orange", "red", "deep-red", "NIR"]
-#: Quantum cutting (e.g. Yb3+-doped CsPbCl3, 127.8 % reported) emits two photons per absorbed one.
-QUANTUM_CUTTING_PLQY_MAX = 200.0
-#: Flag tokens that take a row out of training unless the user asks for flagged rows.
-EXCLUDING_FLAGS = ("suspect-value", "implausible-von", "implausible-peak")
-#: A turn-on voltage far below the emitted photon energy is implausible; sub-band-gap turn-on of
-#: ~0.6-0.8 Eg/e is reported for QLEDs (Auger-assisted up-conversion), so we flag below 0.6.
-VON_MIN_FRACTION_OF_PHOTON_EV = 0.6
-HC_EV_NM = 1239.84193
-
-
-def flag_tokens(flags: str) -> list[str]:
-    """Tokens of a ``flags`` cell: ``"suspect-value: why; quantum-cutting"`` -> two tokens."""
-    return [part.split(":", 1)[0].strip() for part in str(flags or "").split(";") if part.strip()]
-
-
-def is_excluded(flags: str) -> bool:
-    return any(tok in EXCLUDING_FLAGS for tok in flag_tokens(flags))
-
-
-@dataclass
-class ValidatedData:
-    """A file that passed validation.
-
-    ``frame`` is indexed by the line number of each record in the file (header = line 1), so any
-    later step can still point a user at the line; measured columns are floats (NaN = not
-    reported); text columns are strings ('' = empty).
-    """
-
-    path: str
-    frame: pd.DataFrame
-    sha256: str
-    delimiter: str = ","
-    warnings: list[Problem] = field(default_factory=list)
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.frame)
-
-    def training_rows(self, include_flagged: bool = False) -> pd.DataFrame:
-        if include_flagged:
-            return self.frame
-        return self.frame[~self.frame["flags"].map(is_excluded)]
-
-
-def _parse_number(text: str) -> float | None | str:
-    """A measured cell as float; None when empty; the error message when not a finite number."""
-    s = text.strip()
-    if not s:
-        return None
-    compact = s.replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
-    try:
-        value = float(compact)
-    except ValueError:
-        if "," in compact and compact.replace(",", "").replace(".", "").isdigit():
-            return f"{s!r} is not a number (write 48000, not 48,000, and use '.' for decimals)"
-        return f"{s!r} is not a number"
-    if not math.isfinite(value):
-        return f"{s!r} is not a finite number"
-    return value
-
-
-def _check_range(col: str, value: float, flags: str) -> str | None:
-    unit, lo, hi, lo_inclusive = MEASURED[col]
-    if col == "plqy" and "quantum-cutting" in flag_tokens(flags):
-        hi = QUANTUM_CUTTING_PLQY_MAX
-    below = value < lo if lo_inclusive else value <= lo
-    if below or value > hi:
-        if math.isinf(hi):
-            rng = f"must be > {lo:g} {unit}"
-        else:
-            rng = f"must be within {lo:g}-{hi:g} {unit}"
-        if col == "plqy" and value > 100 and hi == 100:
-            rng += " (above 100 % only with flags 'quantum-cutting')"
-        return f"value {value:g} out of range: {col} {rng}"
-    return None
-
-
-def plausibility_flags(row: pd.Series) -> list[str]:
-    """Physics checks that keep a value but flag it (tokens like ``implausible-von: ...``)."""
-    out = []
-    peak, von = row.get("peak_nm"), row.get("von_v")
-    if peak is not None and von is not None and not pd.isna(peak) and not pd.isna(von) and peak > 0:
-        photon_ev = HC_EV_NM / peak
-        if von < VON_MIN_FRACTION_OF_PHOTON_EV * photon_ev:
-            out.append(
-                f"implausible-von: turn-on {von:g} V is below {VON_MIN_FRACTION_OF_PHOTON_EV:g} x the "
-                f"{photon_ev:.2f} eV photon energy of a {peak:g} nm peak"
-            )
-    return out
+log = logging.getLogger(__name__)
 
 
 def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = True) -> ValidatedData:
@@ -172,12 +76,12 @@ def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = Tr
         if row["peak_type"] not in PEAK_TYPES:
             problems.append(Problem(path, line, "peak_type", f"peak_type {row['peak_type']!r} must be PL or EL"))
         for col in MEASURED:
-            parsed = _parse_number(str(row[col]))
+            parsed = parse_number(str(row[col]))
             if isinstance(parsed, str):
                 problems.append(Problem(path, line, col, parsed))
                 parsed = None
             elif parsed is not None:
-                err = _check_range(col, parsed, row["flags"])
+                err = check_range(col, parsed, row["flags"])
                 if err:
                     problems.append(Problem(path, line, col, err))
             numeric[col].append(math.nan if parsed is None else parsed)
@@ -235,9 +139,6 @@ def _pair_problems(path: str, frame: pd.DataFrame) -> list[Problem]:
 
 def _chemistry_problems(path: str, frame: pd.DataFrame) -> list[Problem]:
     """Every ligand must resolve and every QD composition must parse (checked once per value)."""
-    from qdml.chemistry.composition import parse_qd_composition
-    from qdml.chemistry.ligands import parse_ligand
-
     out = []
     for col, parser in (("ligand", parse_ligand), ("qd", parse_qd_composition)):
         for value, lines in frame.groupby(col, sort=False).groups.items():
@@ -255,8 +156,6 @@ def _peak_prior_flags(row: pd.Series) -> list[str]:
     peak = row.get("peak_nm")
     if peak is None or pd.isna(peak):
         return []
-    from qdml.chemistry.composition import parse_qd_composition, plausible_peak_range_nm
-
     try:
         lo, hi = plausible_peak_range_nm(parse_qd_composition(row["qd"]))
     except QdmlError:
@@ -310,12 +209,12 @@ def read_pairs(path: str | os.PathLike, strict: bool = True) -> pd.DataFrame:
             continue
         values = []
         for line, text in frame[col].items():
-            parsed = _parse_number(str(text))
+            parsed = parse_number(str(text))
             if isinstance(parsed, str):
                 problems.append(Problem(raw.path, line, col, parsed))
                 parsed = None
             elif parsed is not None:
-                err = _check_range(like, parsed, "")
+                err = check_range(like, parsed, "")
                 if err:
                     problems.append(Problem(raw.path, line, col, err.replace(like, col, 1)))
             values.append(math.nan if parsed is None else parsed)
@@ -343,3 +242,32 @@ def read_pairs_column(path: str | os.PathLike, column: str) -> list[str]:
     if empty:
         raise ValidationError(empty)
     return values
+
+
+def load_dataset() -> pd.DataFrame:
+    """The bundled literature table, validated: indexed by file line, numbers as floats, flags added."""
+    return read_validated(dataset_path()).frame
+
+
+def load_training_data(paths=None, include_flagged: bool = False) -> tuple[pd.DataFrame, list[dict], list]:
+    """Validate and concatenate data files; return (rows for training, files seen, warnings).
+
+    The frame keeps ``_file`` and ``_line`` so every later message can name the source line.
+    """
+    paths = [str(p) for p in (paths or [dataset_path()])]
+    frames, seen, warnings = [], [], []
+    for p in paths:
+        data: ValidatedData = read_validated(p)
+        frame = data.training_rows(include_flagged).copy()
+        frame["_file"] = p
+        frame["_line"] = frame.index
+        frames.append(frame)
+        seen.append({"path": p, "sha256": data.sha256, "rows": data.n_rows, "rows_used": len(frame)})
+        warnings.extend(data.warnings)
+    frame = pd.concat(frames, ignore_index=True)
+    if len(paths) > 1:
+        dup = frame.duplicated(subset=[c for c in frame.columns if not c.startswith("_")], keep="first")
+        if dup.any():
+            log.warning("%d rows appear in more than one file; kept once", int(dup.sum()))
+            frame = frame[~dup].reset_index(drop=True)
+    return frame, seen, warnings

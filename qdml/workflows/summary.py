@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from qdml.data.schema import MEASURED, ValidatedData, is_excluded
 from qdml.exceptions import QdmlError
-from qdml.schema import MEASURED, ValidatedData, is_excluded
 
 
 def _safe(parser, value: str, attr: str) -> str:

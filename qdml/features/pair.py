@@ -233,8 +233,8 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
         self.paired = paired
 
     def fit(self, X, y=None):
-        from qdml.chemistry.ligand_features import LigandFeaturizer
-        from qdml.chemistry.qd_features import QDFeaturizer
+        from qdml.features.ligand import LigandFeaturizer
+        from qdml.features.qd import QDFeaturizer
 
         frame = _frame(X)
         for col in ("ligand", "qd"):
@@ -322,7 +322,7 @@ def _numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
 def _colour_nm(frame: pd.DataFrame) -> np.ndarray:
     if "el_color" not in frame.columns:
         return np.full(len(frame), np.nan)
-    from qdml.chemistry.qd_features import colour_wavelength_nm
+    from qdml.features.qd import colour_wavelength_nm
 
     return np.array([colour_wavelength_nm(c) for c in frame["el_color"]], dtype=float)
 

@@ -77,7 +77,7 @@ def importance_png(names: list[str], means: np.ndarray, sds: np.ndarray, title: 
 
 def plot_ranking(table: pd.DataFrame, target: str, path: str, title: str = "", top: int = 15) -> None:
     """Top candidates with their intervals (measured values as crosses where known)."""
-    from qdml.io import atomic_write
+    from qdml.data.io import atomic_write
 
     plt = _plt()
     t = table.head(top).iloc[::-1]

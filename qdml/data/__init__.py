@@ -66,13 +66,3 @@ def read_bundled_csv(name: str, as_str: bool = True) -> pd.DataFrame:
         encoding="utf-8",
         comment=None,
     )
-
-
-def load_dataset() -> pd.DataFrame:
-    """The bundled literature table, validated: indexed by file line, numbers as floats, flags added.
-
-    Goes through the same validation as every command (``qdml.schema.read_validated``).
-    """
-    from qdml.schema import read_validated
-
-    return read_validated(dataset_path()).frame

@@ -1,0 +1,150 @@
+"""Rank candidate ligands for one QD: scored predictions, weighted targets or Pareto fronts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from qdml.chemistry.composition import parse_qd_composition
+from qdml.chemistry.ligands import knowledge_base_ligands, parse_ligand
+from qdml.exceptions import QdmlError
+from qdml.learn.bundle import Bundle, load_bundle
+from qdml.learn.estimators import DEFAULT_CONFIDENCE
+from qdml.targets import get_target
+from qdml.validation import load_training_data
+from qdml.workflows.prediction import predict
+
+
+def measured_values(frame: pd.DataFrame, qd: str, target: str) -> dict[str, float]:
+    """Measured ``target`` of each ligand (canonical name) on ``qd`` in the data (mean of repeats)."""
+    key = qd.replace(" ", "")
+    rows = frame[(frame["qd"].astype(str).str.replace(" ", "") == key) & frame[target].notna()]
+    rows = rows[rows["role"] != "control"]
+    out: dict[str, list[float]] = {}
+    for lig, value in zip(rows["ligand"], rows[target]):
+        try:
+            name = parse_ligand(lig).name
+        except QdmlError:
+            continue
+        out.setdefault(name, []).append(float(value))
+    return {k: float(np.mean(v)) for k, v in out.items()}
+
+
+def target_score(target: str, by: str, pred, lo, hi, goal: float | None = None) -> np.ndarray:
+    """Larger is better: the prediction, the lower bound (cautious) or the upper bound (exploring).
+
+    For targets where smaller is better (``better="lower"`` in the registry) the sign flips and the bounds
+    swap. With a ``goal`` (a wanted value, such as a 630 nm emission peak) the score is minus the
+    distance to it: of the prediction (mean), of the interval's farther end (lower: the worst
+    case) or of the interval itself (ucb: 0 when the goal lies inside). ``rank`` and ``screen``
+    both score through this function.
+    """
+    if goal is not None:
+        pred, lo, hi = (np.asarray(v, dtype=float) for v in (pred, lo, hi))
+        if by == "mean":
+            return -np.abs(pred - goal)
+        if by == "lower":
+            return -np.maximum(np.abs(lo - goal), np.abs(hi - goal))
+        return -np.maximum(0.0, np.maximum(lo - goal, goal - hi))
+    if get_target(target).lower_is_better:
+        return -np.asarray({"mean": pred, "lower": hi, "ucb": lo}[by], dtype=float)
+    return np.asarray({"mean": pred, "lower": lo, "ucb": hi}[by], dtype=float)
+
+
+def pareto_fronts(values: np.ndarray) -> np.ndarray:
+    """Front number (1 = non-dominated) of each row; larger is better in every column."""
+    n = len(values)
+    front = np.zeros(n, dtype=int)
+    remaining = np.arange(n)
+    level = 1
+    while len(remaining):
+        sub = values[remaining]
+        dominated = np.array([
+            np.any(np.all(sub >= sub[i], axis=1) & np.any(sub > sub[i], axis=1)) for i in range(len(sub))
+        ])
+        front[remaining[~dominated]] = level
+        remaining = remaining[dominated]
+        level += 1
+    return front
+
+
+def rank(
+    qd: str,
+    targets: list[str] | str = "eqe",
+    by: str = "mean",
+    candidates: list[str] | None = None,
+    model=None,
+    weights: dict[str, float] | None = None,
+    pareto: bool = False,
+    top: int | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
+    sample: dict | None = None,
+    data=None,
+    goals: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Score candidate ligands (default: every knowledge-base ligand) for one QD, best first.
+
+    ``by``: ``mean`` (the prediction), ``lower`` (a cautious chemist's lower bound) or ``ucb``
+    (an exploring chemist's upper bound). Several targets: the score is the weighted sum of each
+    target's score divided by its training SD (so % and nm weigh alike), weights default 1;
+    ``pareto=True`` ranks by Pareto front first, that sum second. Lower is better for the
+    peak FWHM and turn-on voltage, so their sign flips. ``goals`` (e.g. ``{"peak_nm": 630}``)
+    turns a target into "as close to this value as possible" (see :func:`target_score`).
+    """
+    if by not in ("mean", "lower", "ucb"):
+        raise QdmlError(f"--by must be mean, lower or ucb, not {by!r}")
+    parse_qd_composition(qd)  # a QD that does not parse is the user's error, said at once
+    targets = [targets] if isinstance(targets, str) else list(targets)
+    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    for t in targets:
+        get_target(t)
+        if t not in bundle.predictor.targets:
+            raise QdmlError(f"model {bundle.path} has no {t!r} model (has {', '.join(bundle.predictor.targets)})")
+    goals = dict(goals or {})
+    stray = sorted(set(goals) - set(targets))
+    if stray:
+        raise QdmlError(f"goal for {', '.join(stray)}, which is not ranked (targets: {', '.join(targets)})")
+    names = list(dict.fromkeys(candidates or knowledge_base_ligands()))
+    pairs = pd.DataFrame({"ligand": names, "qd": qd})
+    for k, v in (sample or {}).items():
+        if v is not None:
+            pairs[k] = v
+    preds = predict(pairs, bundle, confidence)
+    weights = weights or {t: 1.0 for t in targets}
+    table = pd.DataFrame({"ligand": names})
+    frame, _, _ = load_training_data(data, include_flagged=True)
+    score = np.zeros(len(names))
+    per_target, measured_cols = [], {}
+    for t in targets:
+        s = target_score(t, by, *(preds[f"{t}{k}"].to_numpy(float) for k in ("_pred", "_lo", "_hi")), goal=goals.get(t))
+        sd = bundle.predictor.target_info.get(t, {}).get("sd") or 1.0
+        score = score + weights.get(t, 1.0) * s / (sd if len(targets) > 1 else 1.0)
+        per_target.append(s)
+        table[f"{t}_pred"] = preds[f"{t}_pred"]
+        table[f"{t}_lo"] = preds[f"{t}_lo"]
+        table[f"{t}_hi"] = preds[f"{t}_hi"]
+        measured = measured_values(frame, qd, t)
+        measured_cols[f"measured_{t}"] = [measured.get(_canonical(n), np.nan) for n in names]
+    table["score"] = score
+    for col, values in measured_cols.items():
+        table[col] = values
+    if pareto and len(targets) > 1:
+        vals = np.column_stack(per_target)
+        vals = np.where(np.isfinite(vals), vals, -np.inf)
+        table["pareto_front"] = pareto_fronts(vals)
+    table["in_domain"] = preds["in_domain"].to_numpy(bool)
+    table["domain_reason"] = preds["domain_reason"].to_numpy()
+    sort_cols = (["pareto_front", "score"] if "pareto_front" in table.columns else ["score"])
+    ascending = [True, False] if len(sort_cols) == 2 else [False]
+    table = table.sort_values(sort_cols, ascending=ascending, na_position="last", kind="mergesort").reset_index(drop=True)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    if top:
+        table = table.head(top)
+    return table
+
+
+def _canonical(name: str) -> str:
+    try:
+        return parse_ligand(name).name
+    except QdmlError:
+        return name

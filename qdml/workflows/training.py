@@ -1,0 +1,141 @@
+"""Train: one Pipeline per target (features -> conformal regressor), scored, saved as a bundle."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from qdml.evaluation.evaluate import evaluate
+from qdml.exceptions import QdmlError
+from qdml.features.context import row_context
+from qdml.features.pair import PairFeaturizer, paired_table
+from qdml.learn.bundle import package_versions, save_bundle
+from qdml.learn.domain import ApplicabilityDomain
+from qdml.learn.estimators import (
+    DEFAULT_CONFIDENCE,
+    ConformalRegressor,
+    candidate_estimators,
+    select_estimator,
+)
+from qdml.learn.predictor import Predictor
+from qdml.targets import DEFAULT_TARGETS, get_target
+from qdml.validation import load_training_data
+
+log = logging.getLogger(__name__)
+
+RANDOM_STATE = 0
+#: Schemes whose scores go into a bundle's metadata at training time (the full set: ``qdml evaluate``).
+TRAIN_SCHEMES = ("repeated-kfold", "leave-one-ligand-out")
+
+
+@dataclass
+class TrainResult:
+    path: Path
+    metadata: dict
+    entries: list[dict] = field(default_factory=list)
+
+
+def train(
+    data=None,
+    targets: list[str] | None = None,
+    name: str = "default",
+    out_dir: str | os.PathLike | None = None,
+    include_flagged: bool = False,
+    random_state: int = RANDOM_STATE,
+    schemes=TRAIN_SCHEMES,
+    n_jobs: int = 1,
+    progress=None,
+    paired: bool = True,
+) -> TrainResult:
+    """Fit one Pipeline per target (features -> conformal regressor) and write ``models/<name>/``."""
+    targets = list(targets or DEFAULT_TARGETS)
+    for t in targets:
+        get_target(t)
+    frame, seen, _ = load_training_data(data, include_flagged)
+    featurizer = PairFeaturizer().set_output(transform="pandas").fit(frame)
+    X = featurizer.transform(frame)
+
+    entries = []
+    if schemes:
+        modes = ("absolute", "paired") if paired else ("absolute",)
+        entries = evaluate(frame, targets, list(schemes), modes=modes, random_state=random_state,
+                           n_jobs=n_jobs, progress=progress).entries
+
+    models, paired_models, target_meta = {}, {}, {}
+    for target in targets:
+        mask = frame[target].notna().to_numpy()
+        if mask.sum() < 6:
+            log.warning("%s: only %d rows; no model trained", target, int(mask.sum()))
+            continue
+        if progress:
+            progress(f"fit {target}")
+        Xt, yt = X[mask], frame[target].to_numpy(float)[mask]
+        sel = select_estimator(Xt, yt, target, random_state=random_state)
+        chosen, estimator, fallback = sel.name, sel.estimator, None
+        lolo = next((e for e in entries if e["target"] == target and e["scheme"] == "leave-one-ligand-out"
+                     and e["mode"] == "absolute" and e["features"] == "full"), None)
+        if lolo and lolo.get("worse_than_baseline"):
+            fallback = "nested-CV MAE under leave-one-ligand-out is worse than the training mean beyond its 95% interval"
+            chosen = "prior+mean" if get_target(target).learned_as == "energy-shift" else "mean"
+            estimator = candidate_estimators(target, random_state)[chosen]
+        regressor = ConformalRegressor(estimator, random_state=random_state).fit(Xt, yt)
+        pipe = Pipeline([("features", featurizer), ("regressor", regressor)])
+        models[target] = pipe
+        target_meta[target] = {
+            "rows": int(mask.sum()),
+            "estimator": chosen,
+            "hyperparameters": {k: repr(v) for k, v in sorted(estimator.get_params(deep=False).items())},
+            "inner_cv_mae": sel.inner_mae,
+            "fallback": fallback,
+            "mean": float(yt.mean()),
+            "sd": float(yt.std(ddof=1)) if len(yt) > 1 else 0.0,
+        }
+        paired_rows = paired_table(frame)
+        if paired and get_target(target).paired_space:
+            pmask = paired_rows[target].notna() & paired_rows[f"control_{target}"].notna() if len(paired_rows) else []
+            if len(paired_rows) and int(np.sum(pmask)) >= 6:
+                pf = PairFeaturizer(paired=True).set_output(transform="pandas").fit(paired_rows)
+                Xp = pf.transform(paired_rows)[pmask.to_numpy()]
+                yp = paired_rows[target].to_numpy(float)[pmask.to_numpy()]
+                psel = select_estimator(Xp, yp, target, random_state=random_state, mode="paired")
+                preg = ConformalRegressor(psel.estimator, random_state=random_state).fit(Xp, yp)
+                paired_models[target] = Pipeline([("features", pf), ("regressor", preg)])
+                target_meta[f"paired_{target}"] = {
+                    "rows": int(np.sum(pmask)), "estimator": psel.name, "inner_cv_mae": psel.inner_mae,
+                    "hyperparameters": {k: repr(v) for k, v in sorted(psel.estimator.get_params(deep=False).items())},
+                }
+    if not models:
+        raise QdmlError("no target has enough rows (6) to train a model")
+    elements, classes, families = row_context(frame)
+    domain = ApplicabilityDomain().fit(X, elements, classes, families)
+    digest = hashlib.sha256("".join(sorted(s["sha256"] for s in seen)).encode()).hexdigest()
+    metadata = {
+        "name": name,
+        "targets": [t for t in targets if t in models],
+        "paired_targets": [t for t in targets if t in paired_models],
+        "dataset_sha256": seen[0]["sha256"] if len(seen) == 1 else digest,
+        "files": seen,
+        "rows": int(len(frame)),
+        "rows_seen": [f"{Path(f).name}:{int(line)}" for f, line in zip(frame["_file"], frame["_line"])],
+        "include_flagged": include_flagged,
+        "feature_names": [str(c) for c in X.columns],
+        "versions": package_versions(),
+        "random_state": random_state,
+        "default_confidence": DEFAULT_CONFIDENCE,
+        "target_models": target_meta,
+        "cv_scores": entries,
+        "domain": {"threshold": domain.threshold_, "elements": domain.elements_,
+                   "ligand_classes": domain.ligand_classes_, "families": domain.families_},
+    }
+    predictor = Predictor(models, paired_models, domain, metadata["feature_names"], target_meta)
+    out = Path(out_dir) if out_dir else Path("models") / name
+    save_bundle(out, predictor, metadata)
+    return TrainResult(out, metadata, entries)
+
+
