@@ -26,6 +26,7 @@ run: $(STAMP)
 ## test: set up, then lint and run the test suite
 test: $(STAMP)
 	$(PY) -m ruff check qdml tests benchmarks notebooks
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 clean:

@@ -20,8 +20,11 @@ from qdml.evaluation.crossval import (
     run_blocks,
     summarize_predictions,
 )
-from qdml.evaluation.splits import SCHEMES, make_folds, row_keys
+from qdml.evaluation.splits import SCHEMES, RowKeys, make_folds, row_keys
+from qdml.exceptions import QdmlError
+from qdml.features.pair import PairFeaturizer, composition_only, paired_table
 from qdml.learn.estimators import DEFAULT_CONFIDENCE
+from qdml.targets import TARGETS
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +32,6 @@ ENTRY_KEYS = (
     "target", "scheme", "mode", "features", "n", "mae", "rmse", "r2", "spearman", "mae_sd",
     "baseline_mae", "baselines", "mae_ci", "coverage", "estimator",
 )
-#: Columns a chemist may know about the QD before treating it; "composition-only" drops them.
-SAMPLE_INFO_PREFIXES = ("qd__color", "qd__el_color", "qd__size", "qd__pristine")
 
 
 @dataclass
@@ -43,9 +44,7 @@ class EvaluationResult:
 def feature_sets(X: pd.DataFrame, target: str) -> dict[str, pd.DataFrame]:
     """``full`` for every target; for the peak also ``composition-only`` (no colour, size, pristine peak)."""
     sets = {"full": X}
-    if target == "peak_nm":
-        from qdml.features.pair import composition_only
-
+    if TARGETS[target].learned_as == "energy-shift":
         sets["composition-only"] = composition_only(X)
     return sets
 
@@ -65,13 +64,10 @@ def evaluate(
     ``progress`` (optional) is called as ``progress(description)`` as each block of folds ends;
     all blocks of all entries share one pool of ``n_jobs`` workers.
     """
-    from qdml.features.pair import PairFeaturizer, paired_table
 
     schemes = list(schemes or SCHEMES)
     for s in schemes:
         if s not in SCHEMES:
-            from qdml.exceptions import QdmlError
-
             raise QdmlError(f"unknown scheme {s!r}; choose from {', '.join(SCHEMES)}")
     result = EvaluationResult([], {}, len(frame))
     tasks = []
@@ -86,7 +82,7 @@ def evaluate(
         keys_all = row_keys(rows)
         families = X_all.attrs.get("family", np.array([""] * len(rows), dtype=object))
         for target in targets:
-            if target not in rows.columns:
+            if target not in rows.columns or (mode == "paired" and not TARGETS[target].paired_space):
                 continue
             present = rows[target].notna().to_numpy()
             if mode == "paired":
@@ -133,8 +129,6 @@ def evaluate(
 
 
 def _subset_keys(keys, mask):
-    from qdml.evaluation.splits import RowKeys
-
     return RowKeys(
         ligand=keys.ligand[mask],
         qd=keys.qd[mask],

@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from qdml.exceptions import QdmlError
+from qdml.targets import PAIRED_TARGETS
 
 SOFTNESS = {"hard": 0.0, "borderline": 0.5, "soft": 1.0}
 #: Common oxidation states of lattice ions at QD surfaces (Greenwood & Earnshaw, Chemistry of the
@@ -48,7 +49,8 @@ PAIR_FEATURES = [
     "pair__bandgap_peak_nm",
     "pair__peak_prior_nm",
 ]
-PAIRED_TARGETS = ("plqy", "eqe", "peak_nm")
+#: Columns a chemist may know about the QD before treating it; "composition-only" drops them.
+SAMPLE_INFO_PREFIXES = ("qd__el_color", "qd__size", "qd__pristine")
 
 
 def _frame(X) -> pd.DataFrame:
@@ -210,8 +212,6 @@ def bandgap_peak_nm(qd: str) -> float:
 
 def composition_only(X: pd.DataFrame) -> pd.DataFrame:
     """Drop what a chemist knows about the sample beyond its composition (colour, size, pristine peak)."""
-    from qdml.evaluation.evaluate import SAMPLE_INFO_PREFIXES
-
     keep = [c for c in X.columns if not c.startswith(SAMPLE_INFO_PREFIXES)]
     out = X[keep].copy()
     out["pair__peak_prior_nm"] = out["pair__bandgap_peak_nm"]

@@ -177,7 +177,7 @@ def save_bundle(directory: str | os.PathLike, predictor: Predictor, metadata: di
         raise BundleError(f"{parent}: cannot write a bundle here ({exc.strerror})") from None
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; a bundle is meant to be shared
     try:
-        sio.dump(predictor, tmp / PREDICTOR_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        _write_canonical(sio.dumps(predictor), tmp / PREDICTOR_FILE)
         meta = dict(metadata)
         meta["format_version"] = FORMAT_VERSION
         meta["predictor_file"] = PREDICTOR_FILE
@@ -199,6 +199,34 @@ def save_bundle(directory: str | os.PathLike, predictor: Predictor, metadata: di
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _write_canonical(raw: bytes, path: Path) -> None:
+    """Rewrite a skops archive so the same predictor always gives the same bytes.
+
+    skops names arrays and shared objects by ``id()`` and stamps entries with the current time;
+    here ids are renumbered in order of first appearance and timestamps fixed, so retraining on
+    the same data reproduces the bundle bit for bit (and its checksum).
+    """
+    import io
+
+    with zipfile.ZipFile(io.BytesIO(raw)) as src:
+        schema = src.read("schema.json").decode("utf-8")
+        numbers: dict[str, str] = {}
+        ids = re.compile(r"(?<![\w.])\d{9,}(?=\.npy\b|[^\w.])")
+        new_schema = ids.sub(lambda m: numbers.setdefault(m.group(0), str(len(numbers) + 1)), schema)
+        entries = {}
+        for name in src.namelist():
+            if name == "schema.json":
+                continue
+            stem, dot, ext = name.partition(".")
+            entries[numbers.get(stem, stem) + dot + ext] = src.read(name)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as dst:
+        for name, data in [("schema.json", new_schema.encode("utf-8"))] + sorted(entries.items()):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, data, compresslevel=6)
 
 
 # --------------------------------------------------------------------------- loading

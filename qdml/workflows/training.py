@@ -15,7 +15,7 @@ from qdml.evaluation.evaluate import evaluate
 from qdml.exceptions import QdmlError
 from qdml.features.context import row_context
 from qdml.features.pair import PairFeaturizer, paired_table
-from qdml.learn.bundle import package_versions, save_bundle
+from qdml.learn.bundle import check_name, package_versions, save_bundle, user_models_dir
 from qdml.learn.domain import ApplicabilityDomain
 from qdml.learn.estimators import (
     DEFAULT_CONFIDENCE,
@@ -46,6 +46,7 @@ def train(
     targets: list[str] | None = None,
     name: str = "default",
     out_dir: str | os.PathLike | None = None,
+    models_dir: str | os.PathLike | None = None,
     include_flagged: bool = False,
     random_state: int = RANDOM_STATE,
     schemes=TRAIN_SCHEMES,
@@ -53,7 +54,12 @@ def train(
     progress=None,
     paired: bool = True,
 ) -> TrainResult:
-    """Fit one Pipeline per target (features -> conformal regressor) and write ``models/<name>/``."""
+    """Fit one Pipeline per target (features -> conformal regressor) and save the bundle.
+
+    The bundle goes to ``out_dir``, else to ``<models folder>/<name>`` (see
+    :func:`qdml.learn.bundle.user_models_dir`); ``name`` must be a plain name.
+    """
+    out = Path(out_dir) if out_dir else user_models_dir(models_dir) / check_name(name)
     targets = list(targets or DEFAULT_TARGETS)
     for t in targets:
         get_target(t)
@@ -120,7 +126,8 @@ def train(
         "targets": [t for t in targets if t in models],
         "paired_targets": [t for t in targets if t in paired_models],
         "dataset_sha256": seen[0]["sha256"] if len(seen) == 1 else digest,
-        "files": seen,
+        # file names, not absolute paths: a bundle trained from the same data is the same bundle
+        "files": [{**f, "path": Path(f["path"]).name} for f in seen],
         "rows": int(len(frame)),
         "rows_seen": [f"{Path(f).name}:{int(line)}" for f, line in zip(frame["_file"], frame["_line"])],
         "include_flagged": include_flagged,
@@ -134,7 +141,6 @@ def train(
                    "ligand_classes": domain.ligand_classes_, "families": domain.families_},
     }
     predictor = Predictor(models, paired_models, domain, metadata["feature_names"], target_meta)
-    out = Path(out_dir) if out_dir else Path("models") / name
     save_bundle(out, predictor, metadata)
     return TrainResult(out, metadata, entries)
 

@@ -36,7 +36,7 @@ def test_changed_file_is_refused(bundle_dir, tmp_path):
 
     copy = tmp_path / "copy"
     shutil.copytree(bundle_dir, copy)
-    with open(copy / "plqy.joblib", "ab") as fh:
+    with open(copy / "predictor.skops", "ab") as fh:
         fh.write(b"\0")
     with pytest.raises(BundleError, match="checksum"):
         load_bundle(copy)
@@ -65,10 +65,56 @@ def test_intervals_widen_out_of_domain(bundle_dir):
 def test_training_is_reproducible_bit_for_bit(bundle_dir, tmp_path):
     again = tmp_path / "again"
     train(targets=["plqy", "peak_nm"], out_dir=again, schemes=())
-    for name in ("plqy.joblib", "peak_nm.joblib", "metadata.json"):
+    for name in ("predictor.skops", "metadata.json"):
         a = hashlib.sha256((bundle_dir / name).read_bytes()).hexdigest()
         b = hashlib.sha256((again / name).read_bytes()).hexdigest()
         assert a == b, name
+
+
+def test_stale_bundle_is_refused_with_one_line(bundle_dir, tmp_path, monkeypatch):
+    """A bundle trained before a feature was added must say 'retrain', not fail with a shape error."""
+    import qdml.features.pair as pair
+
+    monkeypatch.setattr(pair, "PAIR_FEATURES", pair.PAIR_FEATURES + ["pair__new_descriptor"])
+    with pytest.raises(BundleError, match="stale.*new: pair__new_descriptor.*retrain") as err:
+        load_bundle(bundle_dir)
+    assert "\n" not in str(err.value)
+
+
+def test_foreign_type_in_bundle_is_refused_before_it_runs(bundle_dir, tmp_path):
+    """A bundle whose predictor file was replaced (checksums recomputed) holding an untrusted type."""
+    import shutil
+
+    import skops.io as sio
+
+    from qdml.learn.bundle import CHECKSUMS, _sha256
+
+    copy = tmp_path / "foreign"
+    shutil.copytree(bundle_dir, copy)
+    sio.dump({"payload": collections_counter()}, copy / "predictor.skops")
+    lines = [f"{_sha256(p)}  {p.name}" for p in sorted(copy.iterdir()) if p.name != CHECKSUMS]
+    (copy / CHECKSUMS).write_text("\n".join(lines) + "\n")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    with pytest.raises(BundleError, match="does not trust"):
+        load_bundle(copy)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def collections_counter():
+    import collections
+
+    return collections.Counter("qdml")
+
+
+def test_bare_name_never_reads_the_current_directory(bundle_dir, tmp_path, monkeypatch):
+    """./models/default in a downloaded folder must not replace the shipped bundle."""
+    import shutil
+
+    shutil.copytree(bundle_dir, tmp_path / "models" / "default")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QDML_MODELS_DIR", str(tmp_path / "empty"))
+    assert load_bundle("default").path.resolve() != (tmp_path / "models" / "default").resolve()
+    assert load_bundle("./models/default").path.resolve() == (tmp_path / "models" / "default").resolve()
 
 
 def test_shipped_bundle_was_trained_on_the_bundled_dataset():
