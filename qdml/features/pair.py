@@ -149,57 +149,113 @@ def _components(lig):
     return [(c, w / total) for c, w in comps]
 
 
-@lru_cache(maxsize=65536)
+#: The interaction features, in the order :meth:`InteractionTable.terms` returns them.
+INTERACTION_FEATURES = (
+    "pair__hsab_match",
+    "pair__hardness_gap_ev",
+    "pair__hardness_gap_missing",
+    "pair__radius_ratio",
+    "pair__radius_ratio_missing",
+)
+
+
+class InteractionTable:
+    """The ligand-QD interaction terms for any pair of a ligand list and a composition list.
+
+    Each term is a weighted average over the ligand's components ``c`` and the surface sites
+    ``s`` they bind, ``sum w_c w_s f(c, s) / sum w_c w_s [f defined]``: bilinear in a ligand
+    vector over surface ions and a composition vector of site weights. So the tables below are
+    built once per unique ligand and composition, and the terms of any number of pairs are dot
+    products, with no Python loop over pairs (``PairFeaturizer`` and screening both use this).
+
+    - HSAB match ``1 - |softness(ligand species) - softness(site)|``: X- and L-type ligands bind
+      surface metal cations, Z-type ligands and cations surface anions.
+    - Hardness gap ``|eta_ligand - eta_site|`` (eV).
+    - Radius ratio against the lattice ion the ligand replaces or sits beside: anions against the
+      lattice anions; cations against the A-site radius (perovskites) or the surface metal.
+    """
+
+    def __init__(self, ligands, qds):
+        from qdml.chemistry.ligands import parse_ligand
+
+        ligands, qds = list(ligands), list(qds)
+        sites = [surface_sites(q) for q in qds]
+        ions = sorted({name for cat, an in sites for name, _ in (*cat, *an)})
+        pos = {n: i for i, n in enumerate(ions)}
+        n_q, n_v, n_l = len(qds), len(ions), len(ligands)
+        self.QC, self.QA, self.a_rad = np.zeros((n_q, n_v)), np.zeros((n_q, n_v)), np.zeros(n_q)
+        for k, (cat, an) in enumerate(sites):
+            for name, w in cat:
+                self.QC[k, pos[name]] += w
+            for name, w in an:
+                self.QA[k, pos[name]] += w
+            r = a_site_radius_pm(qds[k])
+            self.a_rad[k] = float(r) if r else 0.0
+        site_obj = [_ion(n) for n in ions]
+        # per ligand, per side (0 = cation sites, 1 = anion sites), per ion: numerators and weights
+        F = {n: np.zeros((n_l, 2, n_v)) for n in ("m_num", "m_den", "g_num", "g_den", "r_num", "r_den")}
+        self.P_num, self.P_den = np.zeros(n_l), np.zeros(n_l)
+        for li, text in enumerate(ligands):
+            for comp, w in _components(parse_ligand(text)):
+                binding = str(getattr(comp.binding_type, "value", comp.binding_type))
+                charge = float(comp.charge or 0)
+                side = 1 if (binding == "Z" or charge > 0) else 0
+                soft_l = SOFTNESS.get(str(comp.hsab_class))
+                eta_l = getattr(comp, "hardness_ev", None)
+                r_l = getattr(comp, "radius_pm", None)
+                for v, site in enumerate(site_obj):
+                    if site is None:
+                        continue
+                    soft_s = SOFTNESS.get(str(site.hsab_class))
+                    if soft_l is not None and soft_s is not None:
+                        F["m_num"][li, side, v] += w * (1 - abs(soft_l - soft_s))
+                        F["m_den"][li, side, v] += w
+                    eta_s = getattr(site, "hardness_ev", None)
+                    if eta_l and eta_s:
+                        F["g_num"][li, side, v] += w * abs(float(eta_l) - float(eta_s))
+                        F["g_den"][li, side, v] += w
+                if r_l:
+                    if charge < 0:
+                        ref_side = 1
+                    else:
+                        ref_side = 0  # used only for compositions without an A-site radius
+                        self.P_num[li] += w * float(r_l)
+                        self.P_den[li] += w
+                    for v, site in enumerate(site_obj):
+                        r_ref = getattr(site, "radius_pm", None) if site is not None else None
+                        if r_ref:
+                            F["r_num"][li, ref_side, v] += w * float(r_l) / float(r_ref)
+                            F["r_den"][li, ref_side, v] += w
+        self.F = F
+
+    def terms(self, li, qi) -> np.ndarray:
+        """(n, 5) terms of the pairs (ligand ``li[k]``, composition ``qi[k]``), in INTERACTION_FEATURES order."""
+        li, qi = np.asarray(li, dtype=np.int64), np.asarray(qi, dtype=np.int64)
+        F, QC, QA = self.F, self.QC[qi], self.QA[qi]
+
+        def dot(name, side):
+            return np.einsum("nv,nv->n", F[name][li, side], QC if side == 0 else QA)
+
+        m_num, m_den = dot("m_num", 0) + dot("m_num", 1), dot("m_den", 0) + dot("m_den", 1)
+        g_num, g_den = dot("g_num", 0) + dot("g_num", 1), dot("g_den", 0) + dot("g_den", 1)
+        a_rad = self.a_rad[qi]
+        has_a = a_rad > 0
+        cat_num = np.where(has_a, self.P_num[li] / np.where(has_a, a_rad, 1.0), dot("r_num", 0))
+        cat_den = np.where(has_a, self.P_den[li], dot("r_den", 0))
+        r_num, r_den = dot("r_num", 1) + cat_num, dot("r_den", 1) + cat_den
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.column_stack([
+                np.where(m_den != 0, m_num / np.where(m_den != 0, m_den, 1.0), 0.5),
+                np.where(g_den != 0, g_num / np.where(g_den != 0, g_den, 1.0), 0.0),
+                (g_den == 0).astype(float),
+                np.where(r_den != 0, r_num / np.where(r_den != 0, r_den, 1.0), 1.0),
+                (r_den == 0).astype(float),
+            ])
+
+
 def pair_interactions(ligand: str, qd: str) -> tuple[float, float, float, float, float]:
     """(hsab_match, hardness_gap, hardness_missing, radius_ratio, radius_missing) of one pair."""
-    from qdml.chemistry.ligands import parse_ligand
-
-    lig = parse_ligand(ligand)
-    cations, anions = surface_sites(qd)
-    a_radius = a_site_radius_pm(qd)
-    match = gap = ratio = 0.0
-    w_match = w_gap = w_ratio = 0.0
-    for comp, w in _components(lig):
-        binding = str(getattr(comp.binding_type, "value", comp.binding_type))
-        charge = float(comp.charge or 0)
-        sites = anions if (binding == "Z" or charge > 0) else cations
-        soft_l = SOFTNESS.get(str(comp.hsab_class))
-        eta_l = getattr(comp, "hardness_ev", None)
-        r_l = getattr(comp, "radius_pm", None)
-        for site_name, sw in sites:
-            site = _ion(site_name)
-            if site is None:
-                continue
-            soft_s = SOFTNESS.get(str(site.hsab_class))
-            if soft_l is not None and soft_s is not None:
-                match += w * sw * (1 - abs(soft_l - soft_s))
-                w_match += w * sw
-            eta_s = getattr(site, "hardness_ev", None)
-            if eta_l and eta_s:
-                gap += w * sw * abs(float(eta_l) - float(eta_s))
-                w_gap += w * sw
-        # size against the lattice ion the ligand replaces: anions vs lattice anions,
-        # cations vs the A-site (perovskites) or the surface metal (other families).
-        if r_l:
-            if charge < 0:
-                refs = [(_ion(n), sw) for n, sw in anions]
-            elif a_radius:
-                refs = [(None, 1.0)]
-            else:
-                refs = [(_ion(n), sw) for n, sw in cations]
-            for ref, sw in refs:
-                r_ref = a_radius if ref is None else getattr(ref, "radius_pm", None)
-                if r_ref:
-                    ratio += w * sw * float(r_l) / float(r_ref)
-                    w_ratio += w * sw
-    hsab = match / w_match if w_match else 0.5
-    return (
-        hsab,
-        gap / w_gap if w_gap else 0.0,
-        0.0 if w_gap else 1.0,
-        ratio / w_ratio if w_ratio else 1.0,
-        0.0 if w_ratio else 1.0,
-    )
+    return tuple(float(v) for v in InteractionTable([ligand], [qd]).terms([0], [0])[0])
 
 
 @lru_cache(maxsize=4096)
@@ -276,9 +332,9 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
             if c not in qd_frame.columns:
                 qd_frame[c] = np.nan if c != "el_color" else ""
         qdf = self.qd_featurizer_.transform(qd_frame[[c for c in self.qd_featurizer_.feature_names_in_]])
-        pairs = list(zip(frame["ligand"].astype(str), frame["qd"].astype(str)))
-        uniq = {p: pair_interactions(*p) for p in dict.fromkeys(pairs)}
-        inter = np.array([uniq[p] for p in pairs], dtype=float).reshape(len(pairs), 5)
+        lig_u, li = np.unique(frame["ligand"].astype(str).to_numpy(), return_inverse=True)
+        qd_u, qi = np.unique(frame["qd"].astype(str).to_numpy(), return_inverse=True)
+        inter = InteractionTable(lig_u, qd_u).terms(li, qi) if len(frame) else np.zeros((0, 5))
         bandgap = np.array([bandgap_peak_nm(q) for q in frame["qd"].astype(str)], dtype=float)
         qd_names = list(self.qd_featurizer_.get_feature_names_out())
         qd_df = pd.DataFrame(qdf, columns=qd_names, index=frame.index)

@@ -10,11 +10,10 @@ The data flow, and why it is fast:
 2. **Plan: featurize each unique thing once.** :func:`build_plan` parses every unique ligand and
    composition once (unresolvable ones are skipped and counted), computes the bundle featurizer's
    ligand block (one row per unique ligand) and QD block (one row per unique composition), and
-   splits the pair interaction terms of :func:`qdml.featurize.pair_interactions` into a ligand
-   factor and a composition factor (they are ratios of sums that are bilinear in the ligand's
-   components and the surface-site weights). A sample of assembled rows is checked against the
-   bundle's own ``PairFeaturizer.transform_frame``; a mismatch in the interaction terms falls back
-   to the exact per-pair function (slower, logged), any other mismatch raises.
+   builds the featurizer's :class:`~qdml.features.pair.InteractionTable` (per-ligand and
+   per-composition factors of the interaction terms, the same code ``PairFeaturizer`` uses). A
+   sample of assembled rows is checked against the bundle's own ``transform_frame``; a mismatch
+   raises (it would be a bug).
 3. **Chunks: gather, predict, assess.** :func:`score_chunk` assembles a chunk's feature matrix by
    integer indexing into the blocks, calls each target's ``regressor.predict_interval`` once on the
    whole chunk, and assesses the applicability domain in bulk (nearest-neighbour distance on the
@@ -25,7 +24,7 @@ The data flow, and why it is fast:
 5. **Streaming out.** Each chunk is appended to a Parquet (pyarrow) or CSV file and folded into a
    running top-N per target, so memory stays flat however many candidates there are.
 
-Rows are identical to :func:`qdml.workflows.predict` on the same candidates (to floating-point
+Rows are identical to :func:`qdml.workflows.prediction.predict` on the same candidates (to floating-point
 rounding of the interaction terms), and identical between the local and the Dask runs.
 """
 
@@ -45,6 +44,8 @@ import numpy as np
 import pandas as pd
 
 from qdml.exceptions import QdmlError
+from qdml.features.context import ligand_elements, qd_elements
+from qdml.features.pair import INTERACTION_FEATURES, InteractionTable
 from qdml.learn.domain import distance_reason, novelty_reason
 from qdml.learn.predictor import finish_prediction, peak_windows
 from qdml.workflows.ranking import target_score
@@ -60,14 +61,7 @@ QD_LEVEL_PAIR_COLUMNS = (
     "pair__bandgap_peak_nm",
     "pair__peak_prior_nm",
 )
-#: Pair features from :func:`qdml.featurize.pair_interactions`, in its return order.
-INTERACTION_COLUMNS = (
-    "pair__hsab_match",
-    "pair__hardness_gap_ev",
-    "pair__hardness_gap_missing",
-    "pair__radius_ratio",
-    "pair__radius_ratio_missing",
-)
+INTERACTION_COLUMNS = INTERACTION_FEATURES
 _CHECK_ROWS = 256
 
 
@@ -349,8 +343,7 @@ class ScreenPlan:
     inter_cols: np.ndarray        # positions of INTERACTION_COLUMNS
     lig_block: np.ndarray         # (n_lig, len(lig_cols))
     qd_block: np.ndarray          # (n_qd, len(qd_cols))
-    inter: dict                   # factor matrices of the interaction terms (see _interaction_factors)
-    exact_interactions: bool      # True: call pair_interactions per pair (fallback)
+    inter: InteractionTable | None  # the featurizer's interaction tables for these ligands and compositions
     targets: list[str]
     regressors: dict
     confidence: float
@@ -384,126 +377,6 @@ def _resolve(values: list[str], parser, what: str) -> tuple[list[int], dict[str,
         except QdmlError as exc:
             bad[v] = f"{what}: {exc}"
     return ok, bad
-
-
-def _ligand_elements(lig) -> frozenset:
-    """Elements of a ligand and of its components (as ``evaluation.splits.row_keys`` counts them)."""
-    out = set(getattr(lig, "elements", {}) or {})
-    for comp, _ in getattr(lig, "components", []) or []:
-        if comp is not lig:
-            out |= set(getattr(comp, "elements", {}) or {})
-    return frozenset(out)
-
-
-def _qd_elements(comp) -> frozenset:
-    out = set(getattr(comp, "element_fractions", {}) or {})
-    for layer in getattr(comp, "layers", []) or []:
-        out |= set(re.findall(r"[A-Z][a-z]?", str(layer)))
-    return frozenset(out)
-
-
-def _interaction_factors(ligands, qds) -> dict:
-    """Split :func:`qdml.featurize.pair_interactions` into per-ligand and per-composition factors.
-
-    Each interaction term is ``sum_c sum_s w_c w_s f(c, s) / sum_c sum_s w_c w_s [f defined]`` over
-    the ligand's components ``c`` and the surface sites ``s`` they bind: bilinear in a ligand
-    vector over surface ions and a composition vector of site weights. So the numerator and
-    denominator of every pair are dot products, computed for a whole chunk at once.
-    """
-    from qdml.chemistry.ligands import parse_ligand
-    from qdml.features.pair import SOFTNESS, _components, _ion, a_site_radius_pm, surface_sites
-
-    sites = [surface_sites(q) for q in qds]
-    ions = sorted({name for cat, an in sites for name, _ in (*cat, *an)})
-    pos = {n: i for i, n in enumerate(ions)}
-    n_q, n_v, n_l = len(qds), len(ions), len(ligands)
-    QC = np.zeros((n_q, n_v))
-    QA = np.zeros((n_q, n_v))
-    a_rad = np.zeros(n_q)
-    for k, (cat, an) in enumerate(sites):
-        for name, w in cat:
-            QC[k, pos[name]] += w
-        for name, w in an:
-            QA[k, pos[name]] += w
-        r = a_site_radius_pm(qds[k])
-        a_rad[k] = float(r) if r else 0.0
-    site_obj = [_ion(n) for n in ions]
-    # per ligand, per side (0 = cation sites, 1 = anion sites), per ion: numerators and weights
-    names = ("m_num", "m_den", "g_num", "g_den", "r_num", "r_den")
-    F = {n: np.zeros((n_l, 2, n_v)) for n in names}
-    P_num, P_den = np.zeros(n_l), np.zeros(n_l)
-    for li, text in enumerate(ligands):
-        for comp, w in _components(parse_ligand(text)):
-            binding = str(getattr(comp.binding_type, "value", comp.binding_type))
-            charge = float(comp.charge or 0)
-            side = 1 if (binding == "Z" or charge > 0) else 0
-            soft_l = SOFTNESS.get(str(comp.hsab_class))
-            eta_l = getattr(comp, "hardness_ev", None)
-            r_l = getattr(comp, "radius_pm", None)
-            for v, site in enumerate(site_obj):
-                if site is None:
-                    continue
-                soft_s = SOFTNESS.get(str(site.hsab_class))
-                if soft_l is not None and soft_s is not None:
-                    F["m_num"][li, side, v] += w * (1 - abs(soft_l - soft_s))
-                    F["m_den"][li, side, v] += w
-                eta_s = getattr(site, "hardness_ev", None)
-                if eta_l and eta_s:
-                    F["g_num"][li, side, v] += w * abs(float(eta_l) - float(eta_s))
-                    F["g_den"][li, side, v] += w
-            if r_l:
-                if charge < 0:
-                    ref_side = 1
-                else:
-                    ref_side = 0  # used only for compositions without an A-site radius
-                    P_num[li] += w * float(r_l)
-                    P_den[li] += w
-                for v, site in enumerate(site_obj):
-                    r_ref = getattr(site, "radius_pm", None) if site is not None else None
-                    if r_ref:  # refs without a radius are skipped, as in pair_interactions
-                        F["r_num"][li, ref_side, v] += w * float(r_l) / float(r_ref)
-                        F["r_den"][li, ref_side, v] += w
-    return {"QC": QC, "QA": QA, "a_rad": a_rad, "P_num": P_num, "P_den": P_den, **F}
-
-
-def _interactions(plan: ScreenPlan, li: np.ndarray, qi: np.ndarray) -> np.ndarray:
-    """(n, 5) interaction terms of the pairs (li, qi), as pair_interactions returns them."""
-    if plan.exact_interactions:
-        from qdml.features.pair import pair_interactions
-
-        codes = li.astype(np.int64) * len(plan.qds) + qi
-        uniq, inverse = np.unique(codes, return_inverse=True)
-        vals = np.array([pair_interactions(plan.ligands[c // len(plan.qds)], plan.qds[c % len(plan.qds)])
-                         for c in uniq], dtype=float).reshape(len(uniq), 5)
-        return vals[inverse]
-    f = plan.inter
-    QC, QA = f["QC"][qi], f["QA"][qi]
-
-    def dot(name, side_c_only=False):
-        M = f[name]
-        return np.einsum("nv,nv->n", M[li, 0], QC) + (0.0 if side_c_only else np.einsum("nv,nv->n", M[li, 1], QA))
-
-    m_num, m_den = dot("m_num"), dot("m_den")
-    g_num, g_den = dot("g_num"), dot("g_den")
-    # radius ratio: anions vs lattice anions (side 1 against QA); cations vs the A-site radius when
-    # the composition has one, else vs the surface cations (side 0 against QC)
-    M_rn, M_rd = f["r_num"], f["r_den"]
-    an_num = np.einsum("nv,nv->n", M_rn[li, 1], QA)
-    an_den = np.einsum("nv,nv->n", M_rd[li, 1], QA)
-    a_rad = f["a_rad"][qi]
-    has_a = a_rad > 0
-    cat_num = np.where(has_a, f["P_num"][li] / np.where(has_a, a_rad, 1.0), np.einsum("nv,nv->n", M_rn[li, 0], QC))
-    cat_den = np.where(has_a, f["P_den"][li], np.einsum("nv,nv->n", M_rd[li, 0], QC))
-    r_num, r_den = an_num + cat_num, an_den + cat_den
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.column_stack([
-            np.where(m_den != 0, m_num / np.where(m_den != 0, m_den, 1.0), 0.5),
-            np.where(g_den != 0, g_num / np.where(g_den != 0, g_den, 1.0), 0.0),
-            (g_den == 0).astype(float),
-            np.where(r_den != 0, r_num / np.where(r_den != 0, r_den, 1.0), 1.0),
-            (r_den == 0).astype(float),
-        ])
-    return out
 
 
 def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
@@ -578,8 +451,7 @@ def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
         qd_cols=np.asarray([pos[n] for n in qd_names], dtype=np.int64),
         inter_cols=np.asarray([pos[n] for n in INTERACTION_COLUMNS], dtype=np.int64),
         lig_block=np.ascontiguousarray(lig_block, dtype=float), qd_block=np.ascontiguousarray(qd_block, dtype=float),
-        inter=_interaction_factors(ligands, qds) if ligands and qds else {},
-        exact_interactions=False,
+        inter=InteractionTable(ligands, qds) if ligands and qds else None,
         targets=targets,
         regressors={t: bundle.models[t].named_steps["regressor"] for t in targets},
         confidence=float(spec.confidence), by=spec.by,
@@ -628,9 +500,9 @@ def _novelty_tables(domain, lig_objs, qd_objs):
         table: dict = {}
         return np.asarray([table.setdefault(k, len(table)) for k in keys], dtype=np.int64), list(table)
 
-    lig_keys = [(frozenset(_ligand_elements(o) - seen_el), o.ligand_class if o.ligand_class not in seen_cls else None)
+    lig_keys = [(frozenset(ligand_elements(o) - seen_el), o.ligand_class if o.ligand_class not in seen_cls else None)
                 for o in lig_objs]
-    qd_keys = [(frozenset(_qd_elements(o) - seen_el), o.family if o.family not in seen_fam else None) for o in qd_objs]
+    qd_keys = [(frozenset(qd_elements(o) - seen_el), o.family if o.family not in seen_fam else None) for o in qd_objs]
     lig_codes, lig_uniq = codes(lig_keys)
     qd_codes, qd_uniq = codes(qd_keys)
     text = np.empty((max(1, len(lig_uniq)), max(1, len(qd_uniq))), dtype=object)
@@ -642,7 +514,10 @@ def _novelty_tables(domain, lig_objs, qd_objs):
 
 
 def _check_plan(plan: ScreenPlan, featurizer, spec: ScreenSpec) -> None:
-    """Compare assembled rows with ``transform_frame`` on a deterministic sample of candidates."""
+    """Compare assembled rows with ``transform_frame`` on a deterministic sample of candidates.
+
+    Block assembly must give the featurizer's own rows; a difference is a bug, never a fallback.
+    """
     n = plan.n_candidates
     rng = np.random.default_rng(0)
     idx = np.unique(np.concatenate([[0, n - 1], rng.integers(0, n, size=min(_CHECK_ROWS, n))]))
@@ -652,17 +527,11 @@ def _check_plan(plan: ScreenPlan, featurizer, spec: ScreenSpec) -> None:
         frame[k] = v
     ref = featurizer.transform_frame(frame)[plan.feature_names].to_numpy(float)
     got = assemble(plan, idx)
-    inter = plan.inter_cols
-    other = np.setdiff1d(np.arange(len(plan.feature_names)), inter)
-    if not np.allclose(got[:, other], ref[:, other], rtol=1e-9, atol=1e-9, equal_nan=True):
-        bad = np.argwhere(~np.isclose(got[:, other], ref[:, other], rtol=1e-9, atol=1e-9, equal_nan=True))[0]
-        name = plan.feature_names[other[bad[1]]]
-        raise QdmlError(f"screening features differ from the bundle's featurizer in column {name!r} "
-                        f"({frame.iloc[bad[0]].to_dict()}); this is a bug in qdml.workflows.screening")
-    if not np.allclose(got[:, inter], ref[:, inter], rtol=1e-9, atol=1e-12, equal_nan=True):
-        log.warning("vectorized interaction terms differ from featurize.pair_interactions; "
-                    "falling back to one call per unique pair (slower)")
-        plan.exact_interactions = True
+    close = np.isclose(got, ref, rtol=1e-9, atol=1e-9, equal_nan=True)
+    if not close.all():
+        bad = np.argwhere(~close)[0]
+        raise QdmlError(f"screening features differ from the bundle's featurizer in column "
+                        f"{plan.feature_names[bad[1]]!r} ({frame.iloc[bad[0]].to_dict()}); this is a bug in qdml")
 
 
 # =========================================================================== chunks
@@ -674,7 +543,7 @@ def assemble(plan: ScreenPlan, idx: np.ndarray) -> np.ndarray:
     X = np.empty((len(idx), len(plan.feature_names)), dtype=float)
     X[:, plan.lig_cols] = plan.lig_block[li]
     X[:, plan.qd_cols] = plan.qd_block[qi]
-    X[:, plan.inter_cols] = _interactions(plan, li, qi)
+    X[:, plan.inter_cols] = plan.inter.terms(li, qi)
     return X
 
 
