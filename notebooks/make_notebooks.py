@@ -29,7 +29,7 @@ quickstart = [
 
 retrain = [
     "# Retrain with your own data, and compare cross-validation before and after\n\nHere the 'lab data' are real rows: we start from the review's Table 2 alone and add the rows curated from published abstracts, as a lab would add its own measurements. Nothing is invented.",
-    "import shutil, tempfile\nfrom pathlib import Path\nimport pandas as pd\nimport qdml\nfrom qdml.data import dataset_path\nfrom qdml.workflows.merging import add_data\nfrom qdml.evaluation.evaluate import evaluate, entries_table\nfrom qdml.workflows import load_training_data, train\nwork = Path(tempfile.mkdtemp())",
+    "import shutil, tempfile\nfrom pathlib import Path\nimport pandas as pd\nimport qdml\nfrom qdml.data import dataset_path\nfrom qdml.workflows.merging import add_data\nfrom qdml.evaluation.evaluate import evaluate, entries_table\nfrom qdml.validation import load_training_data\nfrom qdml.workflows.training import train\nwork = Path(tempfile.mkdtemp())",
     "full = pd.read_csv(dataset_path(), keep_default_na=False, dtype=str)\nseed = full[full['source'].str.startswith('review')]\nrest = full[~full['source'].str.startswith('review')]\nfirst = rest.head(40)\nlab = rest[rest.index.isin(first.index) | rest['pair_id'].isin(set(first['pair_id']) - {''})]  # whole pairs only\nseed.to_csv(work / 'mine.csv', index=False)\nlab.to_csv(work / 'lab.csv', index=False)\nlen(seed), len(lab)",
     "before, _, _ = load_training_data([work / 'mine.csv'])\nscores_before = entries_table(evaluate(before, ['plqy', 'peak_nm'], ['leave-one-reference-out']).entries)\nscores_before",
     "report = add_data(work / 'lab.csv', into=work / 'mine.csv')  # validated, locked, atomic append\nreport.added, report.skipped_duplicates",

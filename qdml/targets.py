@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from qdml.exceptions import QdmlError
+
 #: Planck constant times the speed of light, eV nm (CODATA 2018: h c = 1239.841 98... eV nm).
 HC_EV_NM = 1239.84193
 
@@ -92,6 +94,5 @@ def get_target(name: str) -> Target:
     try:
         return TARGETS[name]
     except KeyError:
-        from qdml.exceptions import QdmlError
 
         raise QdmlError(f"unknown target {name!r}; targets are {', '.join(TARGETS)}") from None

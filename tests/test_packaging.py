@@ -40,7 +40,7 @@ def test_installed_wheel_loads_data_and_model_from_elsewhere(wheel, tmp_path):
     code = (
         "import qdml, qdml.data as d;"
         "p = d.dataset_path(); assert p.exists(), p; print(p);"
-        "from qdml.schema import read_validated; print(read_validated(p).n_rows);"
+        "from qdml.validation import read_validated; print(read_validated(p).n_rows);"
         "print(qdml.load_bundle().path)"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}

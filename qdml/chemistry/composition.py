@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from qdml.chemistry.elements import SYMBOLS
+from qdml.data import read_bundled_csv
 from qdml.exceptions import CompositionParseError, QdmlError
 
 __all__ = [
@@ -88,7 +89,9 @@ HALIDES = ("Cl", "Br", "I")
 _X_SITE = frozenset({"F", "Cl", "Br", "I"})
 _A_SITE_INORGANIC = frozenset({"Cs", "Rb", "K", "Na", "Li"})
 _B_MAIN = frozenset({"Pb", "Sn", "Ge"})
-_ANIONS = frozenset({"O", "S", "Se", "Te", "N", "P", "As", "Sb", "F", "Cl", "Br", "I"})
+#: Elements that sit on the anion sublattice of QD cores and shells (InSb: Sb is the anion).
+ANION_ELEMENTS = frozenset({"O", "S", "Se", "Te", "N", "P", "As", "Sb", "F", "Cl", "Br", "I"})
+_ANIONS = ANION_ELEMENTS
 _GROUP_I = frozenset({"Cu", "Ag", "Au"})
 _GROUP_II = frozenset({"Zn", "Cd", "Hg", "Mg", "Mn", "Be"})
 _GROUP_III = frozenset({"In", "Ga", "Al", "Tl"})
@@ -730,7 +733,6 @@ def parse_qd_composition(text: str) -> QDComposition:
 @lru_cache(maxsize=1)
 def reference_table() -> dict[str, dict[str, float]]:
     """``{property: {species: value}}`` from ``datasets/qd_reference.csv`` (each row has a source)."""
-    from qdml.data import read_bundled_csv
 
     frame = read_bundled_csv("qd_reference.csv")
     out: dict[str, dict[str, float]] = {}
@@ -741,7 +743,6 @@ def reference_table() -> dict[str, dict[str, float]]:
 
 def reference_citations() -> list[str]:
     """Distinct sources of the reference table (for a featurizer's ``citations``)."""
-    from qdml.data import read_bundled_csv
 
     return sorted(set(read_bundled_csv("qd_reference.csv")["source"]))
 

@@ -18,6 +18,8 @@ import functools
 import math
 from typing import Any
 
+from qdml.exceptions import QdmlError
+
 #: The 118 element symbols (IUPAC), in atomic-number order. Kept here so that formula parsing
 #: never needs to load mendeleev.
 SYMBOLS: tuple[str, ...] = (
@@ -107,7 +109,6 @@ def _tables() -> dict[str, Any]:
 
 def _check(symbol: str) -> None:
     if not is_element(symbol):
-        from qdml.exceptions import QdmlError
 
         raise QdmlError(f"unknown element symbol {symbol!r}")
 

@@ -46,6 +46,13 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from qdml.chemistry.elements import (
+    absolute_hardness_ev,
+    is_element,
+    shannon_charges,
+    shannon_radius_pm,
+)
+from qdml.data import read_bundled_csv
 from qdml.exceptions import QdmlError, UnknownLigandError
 
 LIGAND_CLASSES = (
@@ -139,7 +146,6 @@ def _float_or_none(text: str) -> float | None:
 
 @functools.lru_cache(maxsize=1)
 def _kb_rows() -> dict[str, dict[str, str]]:
-    from qdml.data import read_bundled_csv
 
     frame = read_bundled_csv("ligands.csv")
     return {row["name"]: dict(row) for row in frame.to_dict(orient="records")}
@@ -147,7 +153,6 @@ def _kb_rows() -> dict[str, dict[str, str]]:
 
 @functools.lru_cache(maxsize=1)
 def _ion_rows() -> dict[tuple[str, int], dict[str, str]]:
-    from qdml.data import read_bundled_csv
 
     frame = read_bundled_csv("ions.csv")
     return {(r["element"], int(r["charge"])): dict(r) for r in frame.to_dict(orient="records")}
@@ -155,7 +160,6 @@ def _ion_rows() -> dict[tuple[str, int], dict[str, str]]:
 
 def knowledge_base() -> Any:
     """The ligand knowledge base as a DataFrame (a copy; every column is text)."""
-    from qdml.data import read_bundled_csv
 
     return read_bundled_csv("ligands.csv").copy()
 
@@ -251,7 +255,6 @@ _TOKEN = re.compile(r"([A-Z][a-z]?|\(|\)|\[|\]|\d+)")
 
 def parse_formula(text: str) -> Counter | None:
     """Element counts of a formula with nested groups (``Co(CN)6`` -> Co1 C6 N6); None if invalid."""
-    from qdml.chemistry.elements import is_element
 
     text = text.strip()
     if not text or len(text) > 80:
@@ -323,7 +326,6 @@ def _attach_self(lig: Ligand) -> Ligand:
 
 
 def _monatomic_physics(symbol: str, charge: int) -> tuple[float | None, float | None, str]:
-    from qdml.chemistry.elements import absolute_hardness_ev, shannon_radius_pm
 
     radius = shannon_radius_pm(symbol, charge)
     return absolute_hardness_ev(symbol, charge), radius, ("shannon_ionic" if radius is not None else "")
@@ -375,7 +377,6 @@ def _kb_ligand(name: str) -> Ligand:
 @functools.cache
 def _generic_ion(symbol: str, charge: int) -> Ligand | None:
     """A monatomic ion outside the knowledge base, from element data and the HSAB table."""
-    from qdml.chemistry.elements import shannon_charges
 
     row = _ion_rows().get((symbol, charge))
     if charge < 0 and symbol not in _HALOGENS | _CHALCOGENS:
@@ -545,7 +546,6 @@ def _split_salt(s: str) -> tuple[Ligand, Ligand, tuple[tuple[Ligand, float], ...
     m = re.match(r"^([A-Z][a-z]?)(\d*)(.+)$", s)
     if m:
         prefixes.append((m.group(1), int(m.group(2) or 1), m.group(3)))
-    from qdml.chemistry.elements import is_element
 
     for cat_kind, n_cat, rest in prefixes:
         for anion, n_an in _anion_parts(rest):
@@ -667,7 +667,6 @@ def _smiles_ligand(s: str) -> Ligand | None:
         atoms = list(mol.GetAtoms())
     except Exception:  # noqa: BLE001 - any rdkit failure means "not a usable SMILES"
         return None
-    from qdml.chemistry.elements import is_element
 
     if any(not is_element(el) for el in counts):
         return None

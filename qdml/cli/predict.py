@@ -43,7 +43,7 @@ def run(args) -> int:
     from qdml.workflows.prediction import predict
 
     if args.input:
-        pairs = read_pairs(args.input, strict=False).reset_index(drop=True)
+        pairs = read_pairs(args.input, strict=False)  # indexed by file line (header = 1)
     elif args.ligand and args.qd:
         pairs = pd.DataFrame([{"ligand": args.ligand, "qd": args.qd, **sample_values(args)}])
     else:
@@ -58,7 +58,8 @@ def run(args) -> int:
     print_frame(preds[show], title=f"Predictions ({int(args.confidence * 100)} % intervals)")
     reasons = preds[preds["domain_reason"].astype(str) != ""]
     for i, row in reasons.head(20).iterrows():
-        console(stderr=True).print(f"note: row {i + 1} ({row['ligand']} on {row['qd']}): {row['domain_reason']}", markup=False)
+        where = f"{args.input}:{i}" if args.input else f"row {i + 1}"
+        console(stderr=True).print(f"note: {where} ({row['ligand']} on {row['qd']}): {row['domain_reason']}", markup=False)
     if not resolved.any():
         console(stderr=True).print("error: no row could be resolved", markup=False)
         return 1

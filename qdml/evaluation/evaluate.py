@@ -22,7 +22,7 @@ from qdml.evaluation.crossval import (
 )
 from qdml.evaluation.splits import SCHEMES, RowKeys, make_folds, row_keys
 from qdml.exceptions import QdmlError
-from qdml.features.pair import PairFeaturizer, composition_only, paired_table
+from qdml.features.pair import PairFeaturizer, composition_only, treated_with_controls
 from qdml.learn.estimators import DEFAULT_CONFIDENCE
 from qdml.targets import TARGETS
 
@@ -75,7 +75,7 @@ def evaluate(
         if mode == "absolute":
             rows = frame
         else:
-            rows = paired_table(frame)
+            rows = treated_with_controls(frame)
         if rows.empty:
             continue
         X_all = PairFeaturizer(paired=(mode == "paired")).fit(rows).transform_frame(rows)

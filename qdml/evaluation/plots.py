@@ -11,6 +11,8 @@ import io
 import numpy as np
 import pandas as pd
 
+from qdml.data.io import atomic_write
+
 UNITS = {"plqy": "%", "eqe": "%", "peak_nm": "nm", "fwhm_nm": "nm", "von_v": "V", "lmax_cd_m2": "cd/m2", "lifetime_ns": "ns"}
 
 
@@ -77,7 +79,6 @@ def importance_png(names: list[str], means: np.ndarray, sds: np.ndarray, title: 
 
 def plot_ranking(table: pd.DataFrame, target: str, path: str, title: str = "", top: int = 15) -> None:
     """Top candidates with their intervals (measured values as crosses where known)."""
-    from qdml.data.io import atomic_write
 
     plt = _plt()
     t = table.head(top).iloc[::-1]

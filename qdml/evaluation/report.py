@@ -8,7 +8,12 @@ import html
 import numpy as np
 import pandas as pd
 
+from qdml.chemistry.ligands import parse_ligand
+from qdml.data.io import atomic_write
 from qdml.evaluation.evaluate import EvaluationResult, entries_table
+from qdml.evaluation.plots import importance_png, parity_png, residuals_by_group_png
+from qdml.features.pair import PairFeaturizer
+from qdml.learn.estimators import select_estimator
 
 
 def _img(png: bytes) -> str:
@@ -21,8 +26,6 @@ def _permutation_importance(frame: pd.DataFrame, target: str, random_state: int 
     from sklearn.inspection import permutation_importance
     from sklearn.model_selection import KFold
 
-    from qdml.features.pair import PairFeaturizer
-    from qdml.learn.estimators import select_estimator
 
     rows = frame[frame[target].notna()]
     X = PairFeaturizer().set_output(transform="pandas").fit(rows).transform(rows)
@@ -43,9 +46,6 @@ def _permutation_importance(frame: pd.DataFrame, target: str, random_state: int 
 
 
 def write_report(path: str, result: EvaluationResult, frame: pd.DataFrame, files: list[dict]) -> None:
-    from qdml.chemistry.ligands import parse_ligand
-    from qdml.data.io import atomic_write
-    from qdml.evaluation.plots import importance_png, parity_png, residuals_by_group_png
 
     table = entries_table(result.entries)
     parts = [

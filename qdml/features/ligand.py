@@ -43,6 +43,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from qdml.chemistry.elements import electronegativity_pauling, is_element
 from qdml.chemistry.ligands import (
     HSAB_CLASSES,
     LIGAND_CLASSES,
@@ -99,7 +100,6 @@ CITATIONS = (
 
 
 def _binding_en(leaf: Ligand) -> float | None:
-    from qdml.chemistry.elements import electronegativity_pauling, is_element
 
     atom = leaf.binding_atom
     if not atom or not is_element(atom):

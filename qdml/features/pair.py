@@ -26,7 +26,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from qdml.chemistry.composition import ANION_ELEMENTS, bandgap_prior_nm, parse_qd_composition
+from qdml.chemistry.ligands import parse_ligand
 from qdml.exceptions import QdmlError
+from qdml.features.ligand import LigandFeaturizer
+from qdml.features.qd import QDFeaturizer, colour_wavelength_nm
 from qdml.targets import PAIRED_TARGETS
 
 SOFTNESS = {"hard": 0.0, "borderline": 0.5, "soft": 1.0}
@@ -39,7 +43,6 @@ LATTICE_IONS = {
     "Yb": "Yb3+", "Ce": "Ce3+", "Eu": "Eu3+",
     "Cl": "Cl-", "Br": "Br-", "I": "I-", "F": "F-", "S": "S2-", "Se": "Se2-", "Te": "Te2-", "O": "O2-",
 }
-ANION_ELEMENTS = {"Cl", "Br", "I", "F", "S", "Se", "Te", "O", "P", "As", "N"}
 PAIR_FEATURES = [
     "pair__hsab_match",
     "pair__hardness_gap_ev",
@@ -64,7 +67,6 @@ def _frame(X) -> pd.DataFrame:
 
 @lru_cache(maxsize=4096)
 def _ion(name: str):
-    from qdml.chemistry.ligands import parse_ligand
 
     try:
         return parse_ligand(name)
@@ -102,7 +104,6 @@ def surface_sites(qd: str) -> tuple[tuple[tuple[str, float], ...], tuple[tuple[s
     For a perovskite these are the B-site metals and X-site halides; for a core/shell QD the
     outermost shell's cations and anions (ligands bind the shell, not the core).
     """
-    from qdml.chemistry.composition import parse_qd_composition
 
     comp = parse_qd_composition(qd)
     cations: dict[str, float] = {}
@@ -130,7 +131,6 @@ def surface_sites(qd: str) -> tuple[tuple[tuple[str, float], ...], tuple[tuple[s
 @lru_cache(maxsize=4096)
 def a_site_radius_pm(qd: str) -> float | None:
     """Weighted radius of the perovskite A-site cations, for K+/Rb+/Cs+ substitution ratios."""
-    from qdml.chemistry.composition import parse_qd_composition
 
     comp = parse_qd_composition(qd)
     total, wsum = 0.0, 0.0
@@ -176,7 +176,6 @@ class InteractionTable:
     """
 
     def __init__(self, ligands, qds):
-        from qdml.chemistry.ligands import parse_ligand
 
         ligands, qds = list(ligands), list(qds)
         sites = [surface_sites(q) for q in qds]
@@ -260,7 +259,6 @@ def pair_interactions(ligand: str, qd: str) -> tuple[float, float, float, float,
 
 @lru_cache(maxsize=4096)
 def bandgap_peak_nm(qd: str) -> float:
-    from qdml.chemistry.composition import bandgap_prior_nm, parse_qd_composition
 
     value = bandgap_prior_nm(parse_qd_composition(qd))
     return float("nan") if value is None else float(value)
@@ -289,8 +287,6 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
         self.paired = paired
 
     def fit(self, X, y=None):
-        from qdml.features.ligand import LigandFeaturizer
-        from qdml.features.qd import QDFeaturizer
 
         frame = _frame(X)
         for col in ("ligand", "qd"):
@@ -322,7 +318,6 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
     def transform_frame(self, X) -> pd.DataFrame:
         """Features as a DataFrame (same rows and order as X); ``attrs['family']`` holds QD families."""
         check_is_fitted(self, "feature_names_out_")
-        from qdml.chemistry.composition import parse_qd_composition
 
         frame = _frame(X)
         lig = self.ligand_featurizer_.transform(frame[["ligand"]])
@@ -378,12 +373,11 @@ def _numeric(frame: pd.DataFrame, col: str) -> np.ndarray:
 def _colour_nm(frame: pd.DataFrame) -> np.ndarray:
     if "el_color" not in frame.columns:
         return np.full(len(frame), np.nan)
-    from qdml.features.qd import colour_wavelength_nm
 
     return np.array([colour_wavelength_nm(c) for c in frame["el_color"]], dtype=float)
 
 
-def paired_table(frame: pd.DataFrame) -> pd.DataFrame:
+def treated_with_controls(frame: pd.DataFrame) -> pd.DataFrame:
     """Treated rows joined to their control (same ``pair_id``) as ``control_<target>`` columns."""
     if "pair_id" not in frame.columns:
         return frame.iloc[0:0]

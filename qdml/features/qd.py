@@ -51,6 +51,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from qdml.chemistry import elements
 from qdml.chemistry.composition import (
     FAMILIES,
     HALIDES,
@@ -184,7 +185,6 @@ def _imputed_element_fractions(comp: QDComposition) -> dict[str, float]:
 
 @cache
 def _element_props(symbol: str) -> tuple[float | None, float | None, float | None, float | None]:
-    from qdml.chemistry import elements
 
     def num(v):
         return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
@@ -210,7 +210,6 @@ def _weighted(fractions: dict[str, float], index: int) -> float | None:
 @cache
 def _ion_radius_pm(species: str, site: str) -> float | None:
     """Radius for perovskite factors: molecular cations (Kieslich), else Shannon (A XII, B/X VI)."""
-    from qdml.chemistry import elements
 
     ref = reference_table()
     if species in MOLECULAR_CATIONS:

@@ -1,7 +1,7 @@
 """Applicability domain: is a ligand-QD pair close enough to the training data to trust a prediction?
 
-Two tests: distance in standardized feature space to the nearest training row, against the 95th
-percentile of the training rows' own leave-one-out nearest-neighbour distances; and categories
+Two tests: distance in standardized feature space to the nearest training row, against a
+percentile (``quantile``, 95th by default) of the training rows' own leave-one-out nearest-neighbour distances; and categories
 never seen in training (an element, a ligand class, a QD family).
 """
 
@@ -47,7 +47,7 @@ class ApplicabilityDomain(BaseEstimator):
             why = novelty_reason(set(els) - seen_el, cls if cls not in seen_cls else None,
                                  fam if fam not in seen_fam else None)
             if r > 1:
-                why = "; ".join(filter(None, [why, distance_reason(r)]))
+                why = "; ".join(filter(None, [why, distance_reason(r, self.quantile)]))
             reasons.append(why)
         reasons = np.array(reasons, dtype=object)
         return pd.DataFrame(
@@ -67,8 +67,8 @@ def novelty_reason(new_elements, new_class: str | None, new_family: str | None) 
     return "; ".join(why)
 
 
-def distance_reason(ratio: float) -> str:
-    return f"feature distance {ratio:.1f}x the training set's 95th percentile"
+def distance_reason(ratio: float, quantile: float = 0.95) -> str:
+    return f"feature distance {ratio:.1f}x the training set's {100 * quantile:g}th percentile"
 
 
 def widen(pred: np.ndarray, lo: np.ndarray, hi: np.ndarray, assessment: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from qdml.exceptions import QdmlError
+
 DEFAULT_CONFIDENCE = 0.8
 #: Features the ARD Gaussian process sees (chosen per training set by univariate F-test).
 GP_FEATURES = 6
@@ -385,7 +387,6 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
         """Return (prediction, lower, upper) at ``confidence`` (a fraction between 0 and 1)."""
         check_is_fitted(self, "fold_models_")
         if not 0 < float(confidence) < 1:
-            from qdml.exceptions import QdmlError
 
             raise QdmlError(f"confidence must be between 0 and 1 (e.g. 0.8), not {confidence}")
         pred = self.predict(X)

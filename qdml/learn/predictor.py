@@ -19,6 +19,7 @@ import pandas as pd
 from qdml.chemistry.composition import plausible_peak_range_nm
 from qdml.exceptions import BundleError
 from qdml.features.context import row_context
+from qdml.features.pair import PairFeaturizer
 from qdml.learn.domain import widen
 from qdml.learn.estimators import DEFAULT_CONFIDENCE
 from qdml.targets import TARGETS
@@ -98,7 +99,6 @@ class Predictor:
 
     def check_features(self, source: str = "model bundle") -> None:
         """Refuse a predictor whose feature names differ from what today's featurizer makes."""
-        from qdml.features.pair import PairFeaturizer
 
         probe = pd.DataFrame({"ligand": ["Cl-"], "qd": ["CsPbBr3"]})
         pipes = [(False, m) for m in self.models.values()] + [(True, m) for m in self.paired_models.values()]

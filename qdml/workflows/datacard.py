@@ -11,6 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from qdml.data import bundled_path, dataset_path
+from qdml.data.io import atomic_write
+from qdml.validation import read_validated
+from qdml.workflows.summary import summarize
+
 START, END = "<!-- counts:start -->", "<!-- counts:end -->"
 
 
@@ -23,9 +28,6 @@ def _md(frame: pd.DataFrame) -> str:
 
 
 def counts_markdown(dataset: str | Path | None = None) -> str:
-    from qdml.data import dataset_path
-    from qdml.validation import read_validated
-    from qdml.workflows.summary import summarize
 
     data = read_validated(dataset or dataset_path())
     t = summarize(data)
@@ -57,7 +59,6 @@ def update(card: Path, dataset: str | Path | None = None) -> bool:
     else:
         new = text.rstrip("\n") + "\n\n## Counts\n\n" + block + "\n"
     if new != text:
-        from qdml.data.io import atomic_write
 
         with atomic_write(card) as fh:
             fh.write(new)
@@ -66,7 +67,6 @@ def update(card: Path, dataset: str | Path | None = None) -> bool:
 
 
 if __name__ == "__main__":
-    from qdml.data import bundled_path
 
     changed = update(bundled_path("README.md"))
     print("datasets/README.md", "updated" if changed else "already current")

@@ -13,6 +13,7 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qdml.data import dataset_path
 from qdml.data.io import atomic_write, read_csv_text
 from qdml.data.schema import MEASURED
 from qdml.exceptions import Problem, QdmlError, ValidationError
@@ -57,7 +58,6 @@ def add_data(new: str | os.PathLike, into: str | os.PathLike | None = None) -> M
     """Validate ``new`` like any dataset and append its rows to ``into`` (default: the bundled data)."""
     from filelock import FileLock, Timeout
 
-    from qdml.data import dataset_path
 
     target = Path(into) if into else Path(dataset_path())
     if into is None and _inside_installed_package(target):

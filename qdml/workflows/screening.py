@@ -43,9 +43,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from qdml.chemistry.composition import parse_qd_composition
+from qdml.chemistry.ligands import knowledge_base_ligands, parse_ligand
 from qdml.exceptions import QdmlError
 from qdml.features.context import ligand_elements, qd_elements
 from qdml.features.pair import INTERACTION_FEATURES, InteractionTable
+from qdml.learn.bundle import Bundle, load_bundle
 from qdml.learn.domain import distance_reason, novelty_reason
 from qdml.learn.predictor import finish_prediction, peak_windows
 from qdml.workflows.ranking import target_score
@@ -186,7 +189,6 @@ def expand_ligands(table: dict, source: str = "<spec>") -> list[str]:
     """
     singles: list[str] = []
     if table.get("knowledge_base", False):
-        from qdml.chemistry.ligands import knowledge_base_ligands
 
         singles += list(knowledge_base_ligands(include_organic=bool(table.get("include_organic", True))))
     singles += _as_list(table.get("include"), "[ligands] include", source)
@@ -381,8 +383,6 @@ def _resolve(values: list[str], parser, what: str) -> tuple[list[int], dict[str,
 
 def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
     """Resolve, featurize each unique ligand and composition once, and check a sample against the bundle."""
-    from qdml.chemistry.composition import parse_qd_composition
-    from qdml.chemistry.ligands import parse_ligand
 
     meta = bundle.metadata
     targets = list(spec.targets or meta["targets"])
@@ -561,7 +561,7 @@ def _assess(plan: ScreenPlan, X: np.ndarray, li: np.ndarray, qi: np.ndarray) -> 
     far = ratio > 1
     reason = prefix.copy()
     if far.any():
-        dist = np.array([distance_reason(r) for r in ratio[far]], dtype=object)
+        dist = np.array([distance_reason(r, dom.quantile) for r in ratio[far]], dtype=object)
         pre = prefix[far]
         reason[far] = np.where(pre == "", dist, pre + "; " + dist)
     return reason == "", reason, ratio
@@ -733,7 +733,6 @@ def screen(
     """
     from joblib import Parallel, delayed, parallel_config
 
-    from qdml.learn.bundle import Bundle, load_bundle
 
     if not isinstance(spec, ScreenSpec):
         spec = load_spec(spec)

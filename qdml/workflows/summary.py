@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from qdml.chemistry.composition import parse_qd_composition
+from qdml.chemistry.ligands import parse_ligand
 from qdml.data.schema import MEASURED, ValidatedData, is_excluded
 from qdml.exceptions import QdmlError
 
@@ -17,8 +19,6 @@ def _safe(parser, value: str, attr: str) -> str:
 
 def summarize(data: ValidatedData) -> dict[str, pd.DataFrame]:
     """Tables a curator reads before training: what the data covers and what it lacks."""
-    from qdml.chemistry.composition import parse_qd_composition
-    from qdml.chemistry.ligands import parse_ligand
 
     frame = data.frame
     lig_class = frame["ligand"].map(lambda v: _safe(parse_ligand, v, "ligand_class"))

@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from qdml.evaluation.evaluate import evaluate
 from qdml.exceptions import QdmlError
 from qdml.features.context import row_context
-from qdml.features.pair import PairFeaturizer, paired_table
+from qdml.features.pair import PairFeaturizer, treated_with_controls
 from qdml.learn.bundle import check_name, package_versions, save_bundle, user_models_dir
 from qdml.learn.domain import ApplicabilityDomain
 from qdml.learn.estimators import (
@@ -102,7 +102,7 @@ def train(
             "mean": float(yt.mean()),
             "sd": float(yt.std(ddof=1)) if len(yt) > 1 else 0.0,
         }
-        paired_rows = paired_table(frame)
+        paired_rows = treated_with_controls(frame)
         if paired and get_target(target).paired_space:
             pmask = paired_rows[target].notna() & paired_rows[f"control_{target}"].notna() if len(paired_rows) else []
             if len(paired_rows) and int(np.sum(pmask)) >= 6:

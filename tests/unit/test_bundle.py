@@ -123,5 +123,5 @@ def test_shipped_bundle_was_trained_on_the_bundled_dataset():
     from qdml.validation import read_validated
 
     meta = load_bundle("default").metadata
-    assert meta["dataset_sha256"] == read_validated(dataset_path()).sha256, "retrain: qdml train --name default"
+    assert meta["dataset_sha256"] == read_validated(dataset_path()).sha256, "retrain: qdml train --output-dir models/default --jobs 2"
     assert meta["cv_scores"], "the shipped bundle carries its nested-CV scores"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from qdml.features.pair import PairFeaturizer, composition_only, pair_interactions, paired_table
+from qdml.features.pair import PairFeaturizer, composition_only, pair_interactions, treated_with_controls
 
 
 def features(pairs):
@@ -72,7 +72,7 @@ def test_paired_table_joins_each_treated_row_to_its_control():
         {"ligand": ["native", "Br-"], "qd": ["ZnSeTe/ZnSe/ZnS"] * 2, "role": ["control", "treated"],
          "pair_id": ["Zheng2023-device"] * 2, "plqy": [39.7, 86.2], "eqe": [0.74, 5.46], "peak_nm": [np.nan, 443.0]}
     )
-    table = paired_table(frame)
+    table = treated_with_controls(frame)
     assert len(table) == 1
     row = table.iloc[0]
     assert (row["control_plqy"], row["control_eqe"], row["plqy"]) == (39.7, 0.74, 86.2)
