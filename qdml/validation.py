@@ -19,11 +19,13 @@ from qdml.data import dataset_path
 from qdml.data.io import read_csv_text
 from qdml.data.schema import (
     COLUMNS,
+    DESCRIPTORS,
     MEASURED,
     PEAK_TYPES,
     REQUIRED,
     ROLES,
     SAMPLES,
+    TREATMENTS,
     ValidatedData,
     check_range,
     is_excluded,
@@ -60,11 +62,12 @@ def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = Tr
             frame[col] = ""
     ordered = COLUMNS + [c for c in header if c not in COLUMNS]
     frame = frame[ordered]
-    text_cols = [c for c in frame.columns if c not in MEASURED]
+    numeric_cols = {**MEASURED, **DESCRIPTORS}
+    text_cols = [c for c in frame.columns if c not in numeric_cols]
     for col in text_cols:
         frame[col] = frame[col].astype(str).str.strip()
 
-    numeric: dict[str, list[float]] = {c: [] for c in MEASURED}
+    numeric: dict[str, list[float]] = {c: [] for c in numeric_cols}
     for line, row in frame.iterrows():
         for col in ("ligand", "qd"):
             if not row[col]:
@@ -75,7 +78,11 @@ def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = Tr
             problems.append(Problem(path, line, "sample", f"sample {row['sample']!r} must be device, film or solution"))
         if row["peak_type"] not in PEAK_TYPES:
             problems.append(Problem(path, line, "peak_type", f"peak_type {row['peak_type']!r} must be PL or EL"))
-        for col in MEASURED:
+        if row["treatment"] and row["treatment"] not in TREATMENTS:
+            problems.append(
+                Problem(path, line, "treatment", f"treatment {row['treatment']!r} must be one of {', '.join(TREATMENTS)}")
+            )
+        for col in numeric_cols:
             parsed = parse_number(str(row[col]))
             if isinstance(parsed, str):
                 problems.append(Problem(path, line, col, parsed))
@@ -85,7 +92,7 @@ def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = Tr
                 if err:
                     problems.append(Problem(path, line, col, err))
             numeric[col].append(math.nan if parsed is None else parsed)
-    for col in MEASURED:
+    for col in numeric_cols:
         frame[col] = pd.Series(numeric[col], index=frame.index, dtype=float)
 
     # Exact duplicates: the same record twice is a copy-paste slip, never a replicate.

@@ -20,21 +20,34 @@ COLUMNS: list[str] = [
     "eqe", "plqy", "peak_nm", "fwhm_nm", "von_v", "lmax_cd_m2", "lifetime_ns",
     "reference", "doi", "source", "evidence", "flags",
     "pair_id", "sample", "peak_type",
+    "size_nm", "abs_peak_nm", "treatment",
 ]
 
 #: Measured columns: (unit, lower bound, upper bound, lower bound inclusive).
 MEASURED: dict[str, tuple[str, float, float, bool]] = {
     name: (t.unit, t.low, t.high, t.low_inclusive) for name, t in TARGETS.items()
 }
+#: Sample descriptors (numeric, not targets): QD size (edge length or diameter, as stated) and
+#: first excitonic absorption peak; same (unit, lower, upper, lower inclusive) as MEASURED.
+DESCRIPTORS: dict[str, tuple[str, float, float, bool]] = {
+    "size_nm": ("nm", 0.5, 1000.0, True),
+    "abs_peak_nm": ("nm", 200.0, 3000.0, True),
+}
 REQUIRED: list[str] = ["ligand", "qd"]
 ROLES = {"treated", "control", ""}
 SAMPLES = {"device", "film", "solution", ""}
 PEAK_TYPES = {"PL", "EL", ""}
+#: How the ligand met the QDs (``treatment``); controls leave it empty.
+TREATMENTS = ("exchange", "post-treatment", "in-synthesis", "doping", "device-layer", "unknown")
 COLOURS = ["violet", "blue", "sky-blue", "cyan", "green", "yellow", "orange", "red", "deep-red", "NIR"]
 #: Quantum cutting (e.g. Yb3+-doped CsPbCl3, 127.8 % reported) emits two photons per absorbed one.
 QUANTUM_CUTTING_PLQY_MAX = 200.0
 #: Flag tokens that take a row out of training unless the user asks for flagged rows.
-EXCLUDING_FLAGS = ("suspect-value", "implausible-von", "implausible-peak")
+#: Kept equal to the ``excluded_from_training=yes`` tokens of ``datasets/flag_vocabulary.csv`` (a test checks).
+EXCLUDING_FLAGS = (
+    "suspect-value", "implausible-von", "implausible-peak",
+    "secondary-citation", "attribution-unclear", "ligand-unverified",
+)
 #: A turn-on voltage far below the emitted photon energy is implausible; sub-band-gap turn-on of
 #: ~0.6-0.8 Eg/e is reported for QLEDs (Auger-assisted up-conversion), so we flag below 0.6.
 VON_MIN_FRACTION_OF_PHOTON_EV = 0.6
@@ -92,7 +105,7 @@ def parse_number(text: str) -> float | None | str:
 
 
 def check_range(col: str, value: float, flags: str) -> str | None:
-    unit, lo, hi, lo_inclusive = MEASURED[col]
+    unit, lo, hi, lo_inclusive = MEASURED[col] if col in MEASURED else DESCRIPTORS[col]
     if col == "plqy" and "quantum-cutting" in flag_tokens(flags):
         hi = QUANTUM_CUTTING_PLQY_MAX
     below = value < lo if lo_inclusive else value <= lo

@@ -14,6 +14,7 @@ import pandas as pd
 
 from qdml.chemistry.composition import parse_qd_composition
 from qdml.chemistry.ligands import parse_ligand
+from qdml.data.paper_key import paper_key
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,10 @@ def row_keys(frame: pd.DataFrame) -> RowKeys:
         ligand_elements(lig_cache[lv]) | qd_elements(qd_cache[qv])
         for lv, qv in zip(frame["ligand"], frame["qd"])
     ]
+    # papers group by DOI, else normalised reference, so a paper entered twice stays on one side
     references = frame["reference"] if "reference" in frame.columns else [""] * len(frame)
-    refs = [r if r else f"(no reference, line {line})" for r, line in zip(references, frame.index)]
+    dois = frame["doi"] if "doi" in frame.columns else [""] * len(frame)
+    refs = [paper_key(r, d) or f"(no reference, line {line})" for r, d, line in zip(references, dois, frame.index)]
     return RowKeys(
         ligand=np.array([lig_cache[v].name for v in frame["ligand"]], dtype=object),
         qd=np.array([str(v).replace(" ", "") for v in frame["qd"]], dtype=object),
