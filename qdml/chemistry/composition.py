@@ -918,8 +918,8 @@ def band_gap_prior(comp: QDComposition | str) -> BandGapPrior:
     """Bulk band gap of the core (eV) with its range and an ``uncertain`` flag.
 
     Perovskites: the tabulated ABX3 end members (CsPbCl3, CsPbBr3, CsPbI3, MA/FA analogues,
-    CsSnI3...) mixed linearly over the A-site and X-site shares (Vegard-like; the halide bowing
-    is small and tabulated as 0). Other families: the tabulated compound, or the sub-lattice
+    CsSnI3...) mixed over the A-site and X-site shares, minus the tabulated halide bowing
+    (Br-I 0.33 eV after Noh et al. 2013; Cl-Br taken as 0). Other families: the tabulated compound, or the sub-lattice
     weighted mean of its binaries minus the tabulated bowing (ZnSe-ZnTe). B-site dopants and
     ``:`` dopants are ignored. When the notation leaves shares open, the estimate is the midpoint
     of the end members present and ``uncertain`` is True.
