@@ -37,7 +37,7 @@ validation problems only. Every problem is a :class:`~qdml.exceptions.Problem`
     means the control holds X and the treated row Y: a control holding Y, or a treated row
     holding X, is reported.
 ``twins``
-    The same sample twice: two rows of one paper (:func:`qdml.paper_key.paper_key`), role and
+    The same sample twice: two rows of one paper (:func:`qdml.data.paper_key.paper_key`), role and
     sample sharing two or more values, whatever the ligand spelling; or two rows of the same QD,
     role and sample under different references sharing two or more values.
 ``flags``
@@ -61,8 +61,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from qdml.chemistry.composition import parse_qd_composition
+from qdml.chemistry.elements import element_property, is_element
+from qdml.chemistry.ligands import knowledge_base, parse_ligand
+from qdml.data import bundled_path, dataset_path
+from qdml.data.io import read_csv_text
+from qdml.data.paper_key import normalise_doi, paper_key
+from qdml.data.schema import DESCRIPTORS, MEASURED, TREATMENTS
 from qdml.exceptions import Problem, QdmlError, ValidationError
-from qdml.paper_key import normalise_doi, paper_key
+from qdml.validation import read_validated
 
 __all__ = [
     "CHECKS", "Number", "audit_file", "audit_frame", "evidence_numbers", "flag_vocabulary",
@@ -132,9 +139,9 @@ _UNIT_OF = {
 }
 _KEYWORDS = {
     "eqe": r"EQE|external quantum|quantum efficienc|efficienc",
-    "plqy": r"PLQY|PL ?QY|quantum yield|QY|quantum efficienc",
-    "peak_nm": r"peak|emission|emitting|emits|centered|centred|\bat\b",
-    "fwhm_nm": r"FWHM|full[ -]width|linewidth|line width",
+    "plqy": r"PLQY|PL ?QY|(?<!external )quantum yield|QY|(?<!external )quantum efficienc",
+    "peak_nm": r"peak|emission|emitting|emits|emit|centered|centred|\bEL\b|\bPL\b|wavelength|\bat\b",
+    "fwhm_nm": r"FWHM|full.?width|half.?maximum|linewidth|line width",
     "von_v": r"turn-on|turn on|V_?on|threshold",
     "lmax_cd_m2": r"luminance|brightness|L_?max",
     "lifetime_ns": r"lifetime|decay|tau",
@@ -160,11 +167,23 @@ def _unit_after(text: str, end: int) -> str | None:
 def _context_fits(text: str, n: Number, col: str) -> bool:
     """A prose occurrence fits ``col``: its unit is the column's, or no unit and a keyword precedes."""
     unit = _unit_after(text, n.end)
-    if unit is not None:
-        unit = unit.replace(" ", "")
-        return unit == _UNIT_OF[col] or (unit == "V" and col == "von_v")
     window = text[max(0, n.start - 80): n.start]
-    return re.search(_KEYWORDS[col], window, re.IGNORECASE) is not None
+    if unit is None:
+        return re.search(_KEYWORDS[col], window, re.IGNORECASE) is not None
+    if unit.replace(" ", "") != _UNIT_OF[col]:
+        return False
+    # columns sharing a unit (% for eqe/plqy, nm for peak/FWHM): the nearest keyword decides
+    rivals = [c for c, u in _UNIT_OF.items() if u == _UNIT_OF[col] and c != col]
+    unit_match = _UNIT.match(text, n.end)  # "13 nm full-width-at-half-maximum": a keyword right after the unit
+    if unit_match and re.match(r"\s*\(?\s*(?:" + _KEYWORDS[col] + ")", text[unit_match.end():], re.IGNORECASE):
+        return True
+    mine = _last_keyword_end(window, col)
+    return all(_last_keyword_end(window, c) <= mine for c in rivals)
+
+
+def _last_keyword_end(window: str, col: str) -> int:
+    ends = [m.end() for m in re.finditer(_KEYWORDS[col], window, re.IGNORECASE)]
+    return max(ends, default=-1)
 
 
 def _table_line(evidence: str) -> str | None:
@@ -200,7 +219,6 @@ def _occurrences(evidence: str, col: str, value: float, from_table: bool) -> tup
 
 @functools.cache
 def _vocabulary_cached(path: str) -> dict[str, tuple[str, bool]]:
-    from qdml.io import read_csv_text
 
     raw = read_csv_text(path)
     missing = [c for c in ("token", "meaning", "excluded_from_training") if c not in raw.header]
@@ -223,7 +241,6 @@ def _vocabulary_cached(path: str) -> dict[str, tuple[str, bool]]:
 
 def flag_vocabulary(path: str | os.PathLike | None = None) -> dict[str, tuple[str, bool]]:
     """``{token: (meaning, excluded_from_training)}`` from ``datasets/flag_vocabulary.csv``."""
-    from qdml.data import bundled_path
 
     return dict(_vocabulary_cached(str(path or bundled_path(VOCABULARY_FILE))))
 
@@ -282,7 +299,6 @@ def _name_in(name: str, text: str, alnum_text: str) -> bool:
 
 def _symbols(token: str) -> list[str] | None:
     """Element symbols of a formula-like token, or None when any part is not an element."""
-    from qdml.chemistry.elements import is_element
 
     out, i = [], 0
     while i < len(token):
@@ -312,16 +328,18 @@ class _Text:
     norm: str
     alnum: str
     formula_elements: set[str]
-    ions: set[str]  # names of ions/molecules in binary salts or ion notations of the text
+    ions: set[str]  # ion notations of the text ("K+", "Zn2+", "Br-")
+    salts: dict[str, set[str]]  # ion or molecule name -> binary-salt formulas of the text that hold it
+    prefixes: set[str]  # element symbols written as "Mn-doped", "Cl-passivated", "Br-rich"
 
 
 @functools.lru_cache(maxsize=4096)
 def _text(raw: str) -> _Text:
-    from qdml.chemistry.ligands import parse_ligand
 
     t = _norm(raw)
     elements: set[str] = set()
     ions: set[str] = set()
+    salts: dict[str, set[str]] = {}
     for tok in re.findall(r"[A-Za-z0-9().\[\]]+", t):
         syms = _symbols(tok)
         if not syms or (len(syms) == 1 and not re.search(r"\d", tok)):
@@ -334,17 +352,21 @@ def _text(raw: str) -> _Text:
                 continue
             leaves = [c for c, _ in lig.components]
             if lig.kind == "salt" and len(leaves) == 2:
-                ions.update(c.name for c in leaves)
-    for m in re.finditer(r"(?<![A-Za-z])([A-Z][a-z]?)(\d?[+-])", t):
+                for c in leaves:
+                    salts.setdefault(c.name, set()).add(tok)
+    # an ion notation: the sign ends the token ("Cl-" or "Cs+-Rb+", not "Cl3-x" or "Gd-based")
+    for m in re.finditer(r"(?<![A-Za-z])([A-Z][a-z]?)(\d?[+-])(?![A-Za-z0-9])", t):
         ions.add(m.group(1) + m.group(2))
         syms = _symbols(m.group(1))
         if syms:
             elements.update(syms)
-    return _Text(t, _alnum(t), elements, ions)
+    prefixes = set(re.findall(
+        r"(?<![A-Za-z])([A-Z][a-z]?)\d?\+?-(?:dop|alloy|substitut|treat|passivat|modif|rich|based|capp|terminat)", t
+    ))
+    return _Text(t, _alnum(t), elements, ions, salts, prefixes)
 
 
 def _aliases(name: str) -> list[str]:
-    from qdml.chemistry.ligands import knowledge_base
 
     kb = knowledge_base()
     rows = kb[kb["name"] == name]
@@ -356,21 +378,19 @@ def _aliases(name: str) -> list[str]:
 
 def _element_name(symbol: str) -> str:
     try:
-        from qdml.chemistry.elements import element_property
-
         return str(element_property(symbol, "name") or "").lower()
     except QdmlError:  # pragma: no cover
         return ""
 
 
-def _part_named(part, tx: _Text, qd_elements: frozenset = frozenset()) -> bool:
+def _part_named(part, tx: _Text, qd_elements: frozenset = frozenset(), qd_layers: frozenset = frozenset()) -> bool:
     if any(_name_in(a, tx.norm, tx.alnum) for a in _aliases(part.name) if not _is_monatomic(part) or len(_alnum(a)) >= 4):
         return True
-    if part.name in tx.ions:
-        return True
+    if part.name in tx.ions or tx.salts.get(part.name, set()) - qd_layers:
+        return True  # "K+", or a salt such as "KBr" that is not a layer of the QD ("ZnS" of InP/ZnS)
     if _is_monatomic(part):
         sym = part.formula
-        if any(re.match(re.escape(sym) + r"\d?[+-]$", ion) for ion in tx.ions):
+        if sym in tx.prefixes or any(re.match(re.escape(sym) + r"\d?[+-]$", ion) for ion in tx.ions):
             return True
         if part.charge > 0 and sym in tx.formula_elements and sym not in qd_elements:
             return True  # a dopant cation written into a formula ("CsPb1-xCux(Br/Cl)3")
@@ -380,7 +400,6 @@ def _part_named(part, tx: _Text, qd_elements: frozenset = frozenset()) -> bool:
 
 
 def _is_monatomic(part) -> bool:
-    from qdml.chemistry.elements import is_element
 
     return bool(part.formula) and is_element(part.formula) and part.charge != 0
 
@@ -390,30 +409,35 @@ def ligand_named(ligand: str, text: str, qd: str = "") -> tuple[bool, list[str]]
 
     ``qd`` keeps the QD's own elements from naming a cation ligand: ``CsPbBr3`` names no Cs+.
     """
-    from qdml.chemistry.ligands import parse_ligand
 
     lig = parse_ligand(ligand)
     if lig.name == "native" or not lig.components:
         return True, []
     tx = _text(text)
-    if _name_in(ligand, tx.norm, tx.alnum) or any(_name_in(a, tx.norm, tx.alnum) for a in _aliases(lig.name)):
+    whole = [ligand, *_aliases(lig.name)] if not _is_monatomic(lig) else []  # "Cs" must not match "CsPbBr3"
+    if any(_name_in(a, tx.norm, tx.alnum) for a in whole):
         return True, []
     missing = []
     for part, _ in lig.components:
         if part.name == "native" or not (part.formula or part.in_knowledge_base):
             continue
-        if not _part_named(part, tx, _qd_elements(qd)):
+        if not _part_named(part, tx, _qd_elements(qd), _qd_layers(qd)):
             missing.append(part.name)
     return not missing, missing
 
 
 def _qd_elements(qd: str) -> frozenset:
-    return frozenset(_symbols(re.sub(r"[^A-Za-z0-9]", "", qd.split(":")[0])) or [])
+    """Every element symbol the QD notation may hold (over-inclusive on purpose: "FA" gives F)."""
+
+    return frozenset(s for s in re.findall(r"[A-Z][a-z]?", qd) if is_element(s))
+
+
+def _qd_layers(qd: str) -> frozenset:
+    return frozenset(re.sub(r"\s+", "", x) for x in re.split(r"[/:]", qd) if x.strip())
 
 
 def qd_named(qd: str, text: str) -> bool:
     """Whether ``text`` names the QD ``qd`` (see the module docstring)."""
-    from qdml.chemistry.composition import parse_qd_composition
 
     tx = _text(text)
     core = re.sub(r"\s+", "", qd.split(":")[0])
@@ -450,8 +474,11 @@ def _is_table_row(row) -> bool:
     return "review Table 2" in str(row["source"]) and _table_line(str(row["evidence"])) is not None
 
 
+def _isna(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
 def _value_cols(frame: pd.DataFrame) -> list[str]:
-    from qdml.schema import DESCRIPTORS, MEASURED
 
     return [c for c in list(MEASURED) + list(DESCRIPTORS) if c in frame.columns]
 
@@ -547,7 +574,6 @@ def from_to_pairs(evidence: str) -> list[tuple[float, float]]:
 
 
 def _check_from_to(path: str, frame: pd.DataFrame) -> list[Problem]:
-    from qdml.schema import MEASURED
 
     out = []
     for line, row in frame.iterrows():
@@ -559,7 +585,7 @@ def _check_from_to(path: str, frame: pd.DataFrame) -> list[Problem]:
         befores, afters = {a for a, _ in pairs}, {b for _, b in pairs}
         for col in MEASURED:
             v = row[col]
-            if pd.isna(v):
+            if _isna(v):
                 continue
             for a, b in pairs:
                 if row["role"] == "control" and v == b and v not in befores:
@@ -572,11 +598,10 @@ def _check_from_to(path: str, frame: pd.DataFrame) -> list[Problem]:
 
 
 def _shared(a: pd.Series, b: pd.Series, cols: list[str]) -> list[str]:
-    return [f"{c}={a[c]:g}" for c in cols if not pd.isna(a[c]) and not pd.isna(b[c]) and a[c] == b[c]]
+    return [f"{c}={a[c]:g}" for c in cols if not _isna(a[c]) and not _isna(b[c]) and a[c] == b[c]]
 
 
 def _check_twins(path: str, frame: pd.DataFrame) -> list[Problem]:
-    from qdml.schema import MEASURED
 
     cols = list(MEASURED)
     keys = [paper_key(r, d) for r, d in zip(frame["reference"], frame["doi"])]
@@ -618,7 +643,6 @@ def _check_flags(path: str, frame: pd.DataFrame, vocabulary: dict) -> list[Probl
 
 
 def _check_treatment(path: str, frame: pd.DataFrame) -> list[Problem]:
-    from qdml.schema import TREATMENTS
 
     out = []
     for line, row in frame.iterrows():
@@ -652,7 +676,7 @@ def _check_doi(path: str, frame: pd.DataFrame) -> list[Problem]:
             out.append(Problem(path, line, "doi", f"{doi!r} is not a DOI (10.NNNN/suffix)"))
         if url_doi and url_doi != normalise_doi(doi):
             out.append(Problem(path, line, "doi", f"doi {doi!r} differs from the DOI in the source URL ({url_doi})"))
-    for ref, group in frame.groupby("reference", sort=False):
+    for _ref, group in frame.groupby("reference", sort=False):
         dois = {normalise_doi(d) for d in group["doi"]}
         if len(dois) > 1:
             known = sorted(d for d in dois if d)
@@ -664,7 +688,7 @@ def _check_doi(path: str, frame: pd.DataFrame) -> list[Problem]:
 
 
 def audit_frame(data, vocabulary: dict | None = None, checks: tuple[str, ...] = CHECKS) -> list[Problem]:
-    """Problems of a validated dataset (:class:`~qdml.schema.ValidatedData`), sorted by line."""
+    """Problems of a validated dataset (:class:`~qdml.data.schema.ValidatedData`), sorted by line."""
     path, frame = data.path, data.frame
     vocabulary = flag_vocabulary() if vocabulary is None else vocabulary
     out: list[Problem] = []
@@ -689,9 +713,6 @@ def audit_frame(data, vocabulary: dict | None = None, checks: tuple[str, ...] = 
 
 def audit_file(path: str | os.PathLike | None = None, checks: tuple[str, ...] = CHECKS) -> list[Problem]:
     """Every audit problem of a dataset file (default: the bundled one); validation problems first."""
-    from qdml.data import dataset_path
-    from qdml.schema import read_validated
-
     try:
         data = read_validated(path or dataset_path())
     except ValidationError as exc:

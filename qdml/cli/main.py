@@ -14,6 +14,7 @@ import sys
 #: Subcommand modules, in the order ``--help`` lists them (data flow order).
 SUBCOMMANDS = [
     "validate",
+    "audit",
     "summary",
     "featurize",
     "train",

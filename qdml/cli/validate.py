@@ -12,8 +12,10 @@ Check one or more dataset CSV files without changing them.
 Rules: UTF-8 text (BOM allowed), comma-delimited (a semicolon export is detected);
 columns ligand and qd plus at least one measured column; numbers finite and in range
 (eqe 0-100 %, plqy 0-100 % or above only with flags 'quantum-cutting', peak_nm 250-2500,
-fwhm_nm / von_v / lmax_cd_m2 / lifetime_ns > 0); role treated or control; no exact
-duplicate rows; every ligand resolves and every QD composition parses.
+fwhm_nm / von_v / lmax_cd_m2 / lifetime_ns > 0, size_nm 0.5-1000, abs_peak_nm 200-3000);
+role treated or control; treatment exchange, post-treatment, in-synthesis, doping,
+device-layer or unknown; no exact duplicate rows; every ligand resolves and every QD
+composition parses. 'qdml audit' checks what the rows say against their evidence.
 Each problem is printed on one line as FILE:LINE: column 'NAME': message (header = line 1).
 Physically implausible values are kept and flagged (reported as notes).
 """
