@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from qdml.features.pair import PairFeaturizer, composition_only, pair_interactions, treated_with_controls
+from qdml.features.pair import (
+    PairFeaturizer,
+    composition_only,
+    pair_interactions,
+    treated_with_controls,
+)
 
 
 def features(pairs):
