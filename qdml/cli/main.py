@@ -23,6 +23,7 @@ SUBCOMMANDS = [
     "add_data",
     "rank",
     "screen",
+    "app",
 ]
 
 DESCRIPTION = """\
