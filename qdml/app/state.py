@@ -70,5 +70,4 @@ def workspace() -> Workspace:
 def model_caption(path: str) -> str:
     if st.session_state.get(SESSION_MODEL):
         return f"Model: your retrained bundle ({Path(path).name}, this session only)"
-    name = configured_model() or "default"
-    return f"Model: {name} ({path})"
+    return f"Model: bundle '{Path(path).name}' ({path})"
