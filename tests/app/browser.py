@@ -112,47 +112,62 @@ def chromium(width: int = 1400, height: int = 1000):
         driver.quit()
 
 
+_SNAPSHOT_JS = """
+const app = document.querySelector('[data-testid="stApp"]');
+const metrics = {};
+document.querySelectorAll('[data-testid="stMetric"]').forEach(m => {
+  const l = m.querySelector('[data-testid="stMetricLabel"]');
+  const v = m.querySelector('[data-testid="stMetricValue"]');
+  if (l && v) metrics[l.innerText.trim()] = v.innerText.trim();
+});
+return {state: app ? app.getAttribute('data-test-script-state') : null,
+        headings: [...document.querySelectorAll('h3')].map(h => h.innerText.trim()),
+        metrics: metrics};
+"""
+
+
+def snapshot(driver) -> dict:
+    """Run state, h3 headings and metric values of the page, read in one round trip to the browser."""
+    return driver.execute_script(_SNAPSHOT_JS) or {}
+
+
 def metric_value(driver, label: str) -> str | None:
     """Text of the ``st.metric`` whose label contains ``label`` (None while it is not on the page)."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
+    return next((v for k, v in snapshot(driver).get("metrics", {}).items() if label in k), None)
 
-    try:
-        for m in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMetric"]'):
-            if label in m.find_element(By.CSS_SELECTOR, '[data-testid="stMetricLabel"]').text:
-                return m.find_element(By.CSS_SELECTOR, '[data-testid="stMetricValue"]').text
-    except StaleElementReferenceException:
+
+def showing(driver, heading: str, label: str = "PLQY") -> str | None:
+    """The metric ``label`` once no run is under way and the page is titled ``heading`` (else None).
+
+    Streamlit marks its root with the run state, so a value read here is never a stale one from
+    the previous run."""
+    snap = snapshot(driver)
+    if snap.get("state") != "notRunning" or heading not in snap.get("headings", []):
         return None
-    return None
-
-
-def heading_shown(driver, text: str) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-
-    try:
-        return any(text == h.text.strip() for h in driver.find_elements(By.CSS_SELECTOR, "h3"))
-    except StaleElementReferenceException:
-        return False
+    return next((v for k, v in snap.get("metrics", {}).items() if label in k), None)
 
 
 def app_idle(driver) -> bool:
-    """True when no script run is under way (Streamlit marks its root with the run state)."""
-    from selenium.webdriver.common.by import By
-
-    roots = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stApp"]')
-    return bool(roots) and roots[0].get_attribute("data-test-script-state") == "notRunning"
+    """True when no script run is under way."""
+    return snapshot(driver).get("state") == "notRunning"
 
 
-def type_into(driver, label: str, text: str) -> None:
-    """Replace the text of the input labelled ``label`` and press Enter (Streamlit reruns)."""
+def clear(driver, label: str):
+    """Empty the text input labelled ``label``; return it."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
     box = driver.find_element(By.CSS_SELECTOR, f'input[aria-label="{label}"]')
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys(Keys.DELETE)
-    box.send_keys(text + Keys.ENTER)
+    return box
+
+
+def type_into(driver, label: str, text: str) -> None:
+    """Replace the text of the input labelled ``label`` and press Enter (Streamlit reruns)."""
+    from selenium.webdriver.common.keys import Keys
+
+    clear(driver, label).send_keys(text + Keys.ENTER)
 
 
 def wait_for(driver, condition, timeout: float = 30.0, poll: float = 0.05):
@@ -167,6 +182,4 @@ def predict_pair(driver, ligand: str, qd: str, timeout: float = 30.0) -> str:
     ``ligand`` and ``qd`` are written as the page titles them (canonical names)."""
     type_into(driver, "Ligand", ligand)
     type_into(driver, "QD composition", qd)
-    wait_for(driver, lambda d: app_idle(d) and heading_shown(d, f"{ligand} on {qd}") and metric_value(d, "PLQY"),
-             timeout)
-    return metric_value(driver, "PLQY")
+    return wait_for(driver, lambda d: showing(d, f"{ligand} on {qd}"), timeout)

@@ -11,10 +11,10 @@ from qdml.learn.bundle import load_bundle
 from qdml.workflows.prediction import predict
 from tests.app.browser import (
     chromium,
-    metric_value,
     missing_browser,
     predict_pair,
     running_app,
+    showing,
     wait_for,
 )
 
@@ -40,7 +40,7 @@ def test_a_pair_typed_in_the_browser_shows_the_libraries_plqy(small_bundle, tmp_
         assert url.startswith("http://127.0.0.1:")
         driver.get(url)
         # the first page opens on SCN- on CsPbBr3, already predicted
-        first = wait_for(driver, lambda d: metric_value(d, "PLQY"), timeout=60)
+        first = wait_for(driver, lambda d: showing(d, "SCN- on CsPbBr3"), timeout=60)
         assert first == plqy("SCN-", "CsPbBr3")
         # KBr on CsPbI3: halide exchange on a red perovskite, a pair the literature table covers
         shown = predict_pair(driver, "KBr", "CsPbI3")
