@@ -30,6 +30,9 @@ def test_wheel_contains_datasets_and_default_bundle(wheel):
                    "qdml/_bundled/datasets/README.md", "qdml/_bundled/models/default/metadata.json",
                    "qdml/_bundled/models/default/checksums.sha256"):
         assert needed in names
+    # Streamlit runs the web app's scripts by path: each must be a file of the installed package
+    scripts = {p.name for p in (REPO / "qdml" / "app" / "scripts").glob("*.py")}
+    assert len(scripts) == 6 and {f"qdml/app/scripts/{s}" for s in scripts} <= names
 
 
 def test_installed_wheel_loads_data_and_model_from_elsewhere(wheel, tmp_path):

@@ -37,7 +37,7 @@ def interval_chart(table: pd.DataFrame, target: str, top: int) -> alt.Chart:
     df = table.head(top).copy()
     df["domain"] = df["in_domain"].map({True: "in domain", False: "out of domain"})
     order = list(df["ligand"])
-    base = alt.Chart(df).encode(y=alt.Y("ligand:N", sort=order, title=None))
+    base = alt.Chart(df).encode(y=alt.Y("ligand:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)))
     colour = alt.Color("domain:N", scale=alt.Scale(domain=["in domain", "out of domain"],
                                                    range=["#1f77b4", "#bbbbbb"]), title=None)
     rule = base.mark_rule(strokeWidth=3).encode(x=alt.X(f"{target}_lo:Q", title=spec.header),
@@ -49,7 +49,7 @@ def interval_chart(table: pd.DataFrame, target: str, top: int) -> alt.Chart:
     if measured in df.columns and df[measured].notna().any():
         layers.append(base.mark_tick(color="#d62728", thickness=2, size=14).encode(
             x=f"{measured}:Q", tooltip=["ligand", measured]))
-    return alt.layer(*layers).properties(height=max(160, 22 * len(df)))
+    return alt.layer(*layers).properties(height=alt.Step(22))
 
 
 def render() -> None:

@@ -14,6 +14,7 @@ import streamlit as st
 
 from qdml.app.evidence import dataset_keys
 from qdml.app.workspace import Workspace
+from qdml.data import bundled_models_dir
 from qdml.learn.bundle import Bundle, load_bundle, resolve_bundle_dir, verify_bundle
 from qdml.validation import load_dataset
 
@@ -70,4 +71,5 @@ def workspace() -> Workspace:
 def model_caption(path: str) -> str:
     if st.session_state.get(SESSION_MODEL):
         return f"Model: your retrained bundle ({Path(path).name}, this session only)"
-    return f"Model: bundle '{Path(path).name}' ({path})"
+    shipped = Path(path).resolve().parent == bundled_models_dir().resolve()
+    return f"Model: bundle '{Path(path).name}' ({'shipped with qdml' if shipped else path})"

@@ -128,3 +128,12 @@ def test_a_taken_or_impossible_port_is_refused_in_one_line():
         f"error: port {port} on 127.0.0.1 is in use; choose another with --port N"]
     with pytest.raises(QdmlError, match="between 1 and 65535"):
         check_port(70000)
+
+
+def test_app_is_a_listed_subcommand_that_binds_to_loopback_only():
+    r = subprocess.run([sys.executable, "-m", "qdml.cli.main", "--help"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "\n    app " in r.stdout
+    from qdml.app.server import streamlit_flags
+
+    flags = streamlit_flags(8501)
+    assert flags["server.address"] == "127.0.0.1" and flags["browser.gatherUsageStats"] is False
