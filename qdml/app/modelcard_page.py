@@ -16,18 +16,26 @@ def trained_on(metadata: dict) -> pd.DataFrame:
     for key, info in (metadata.get("target_models") or {}).items():
         paired = key.startswith("paired_")
         target = key.removeprefix("paired_")
+        inner = info.get("inner_cv_mae")
+        if isinstance(inner, dict):  # one inner MAE per candidate: show the chosen one's
+            inner = inner.get(info.get("estimator"))
         rows.append({
             "target": target,
             "model": "paired (from a control)" if paired else "absolute",
             "unit": TARGETS[target].unit if target in TARGETS else "",
             "rows": info.get("rows"),
             "estimator": info.get("estimator"),
-            "inner_cv_mae": info.get("inner_cv_mae"),
+            "inner_cv_mae": inner,
             "training_mean": info.get("mean"),
             "training_sd": info.get("sd"),
             "fallback": info.get("fallback") or "",
         })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        order = {t: i for i, t in enumerate(metadata.get("targets") or [])}
+        table = table.sort_values(["model", "target"], key=lambda c: c.map(order) if c.name == "target" else c,
+                                  kind="mergesort").reset_index(drop=True)
+    return table
 
 
 def render() -> None:

@@ -61,6 +61,14 @@ def test_typed_pair_drives_the_prediction(app, small_bundle):
     assert _metrics(app)["peak (nm)"] == f"{want['peak_nm_pred']:.0f}"
 
 
+def test_the_pair_survives_a_visit_to_another_page(app):
+    app.text_input(key="ligand").set_value("KBr").run()
+    app.switch_page("page_dataset.py").run()
+    app.switch_page("page_predict.py").run()
+    _no_exception(app)
+    assert app.subheader[0].value == "KBr on CsPbBr3"
+
+
 def test_control_plqy_switches_to_the_paired_model(app, small_bundle):
     app.number_input(key="control_plqy").set_value(60.0).run()
     _no_exception(app)
@@ -212,6 +220,11 @@ def test_model_card_shows_cv_against_the_best_baseline(monkeypatch):
     _no_exception(at)
     trained, cv = at.dataframe[0].value, at.dataframe[1].value
     assert set(trained["target"]) == set(meta["targets"])
+    plqy_model = meta["target_models"]["plqy"]
+    shown = trained[(trained["target"] == "plqy") & (trained["model"] == "absolute")].iloc[0]
+    assert shown["estimator"] == plqy_model["estimator"] and shown["rows"] == plqy_model["rows"]
+    inner = plqy_model["inner_cv_mae"]
+    assert shown["inner_cv_mae"] == pytest.approx(inner[plqy_model["estimator"]] if isinstance(inner, dict) else inner)
     assert len(cv) == len(meta["cv_scores"])
     entry = next(e for e in meta["cv_scores"] if e["target"] == "plqy" and e["scheme"] == "leave-one-ligand-out"
                  and e["mode"] == "absolute")
