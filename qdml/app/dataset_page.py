@@ -9,7 +9,7 @@ from qdml.app import state
 from qdml.targets import TARGETS
 
 SHOWN = ["line", "ligand", "qd", "role", "treatment", "eqe", "plqy", "peak_nm", "fwhm_nm", "von_v",
-         "lmax_cd_m2", "lifetime_ns", "reference", "doi", "evidence", "flags", "pair_id", "sample", "peak_type"]
+         "lmax_cd_m2", "lifetime_ns", "size_nm", "abs_peak_nm", "reference", "doi", "evidence", "flags", "pair_id", "sample", "peak_type"]
 
 
 def counts(series: pd.Series, role: pd.Series, name: str) -> pd.DataFrame:

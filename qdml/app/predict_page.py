@@ -99,6 +99,12 @@ def _resolve(ligand: str, qd: str):
     return (lig, comp) if ok else None
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def _predicted(model: str, pair: tuple, confidence: float) -> pd.Series:
+    """One pair's predictions, cached per model and inputs: going back to a pair costs nothing."""
+    return predict(pd.DataFrame([dict(pair)]), state.bundle(model), confidence).iloc[0]
+
+
 def _verdict_text(verdict: dict | None, unit: str) -> str:
     if verdict is None:
         return "No cross-validation stored in this bundle."
@@ -119,9 +125,8 @@ def render() -> None:
     lig, comp = resolved
     path = state.active_model()
     bundle = state.bundle(path)
-    pairs = pd.DataFrame([{"ligand": ligand, "qd": qd, **sample}])
     try:
-        row = predict(pairs, bundle, confidence).iloc[0]
+        row = _predicted(path, tuple({"ligand": ligand, "qd": qd, **sample}.items()), confidence)
     except QdmlError as exc:
         st.error(str(exc))
         return
@@ -147,8 +152,8 @@ def render() -> None:
             st.caption(f"{confidence:.0%} interval: {fmt(row[f'{t}_lo'], spec.decimals)}–"
                        f"{fmt(row[f'{t}_hi'], spec.decimals)} {spec.unit}"
                        + (" · from your control (paired model)" if t_mode == "paired" else ""))
-    st.markdown("**Each model against its best baseline** (the better of training mean, per-family mean and "
-                "nearest neighbour, scored on the same folds)")
+    st.markdown("**Each model against its best baseline** (the best of training mean, per-family mean, nearest "
+                "neighbour and, for the peak, the band-gap prior, scored on the same folds)")
     for t in targets:
         t_mode = mode if t in bundle.predictor.paired_models else "absolute"
         verdict = model_verdict(bundle.metadata, t, t_mode)

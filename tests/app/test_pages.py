@@ -157,7 +157,7 @@ def test_upload_added_to_a_working_copy_and_retrained(app, small_bundle, untouch
     assert app.success[0].value == "lab.csv: 3 valid rows."
     next(b for b in app.button if b.label == "Add lab.csv to the working copy").click().run()
     _no_exception(app)
-    assert "Added 3 rows; the working copy now has 153 rows" in app.success[-1].value
+    assert f"Added 3 rows; the working copy now has {len(load_dataset()) + 3} rows" in app.success[-1].value
     ws = app.session_state["qdml_workspace"]
     assert ws.data_path != dataset_path() and not str(ws.data_path).startswith(str(dataset_path().parent))
     original = dataset_path().read_bytes()
@@ -202,6 +202,17 @@ def test_dataset_filters_and_counts(app):
     assert list(by_family["QD family"]) == ["III-V"] and by_family["rows"].sum() == len(expected)
     app.text_input(key="ds_text").set_value("SCN").run()
     assert set(app.dataframe[0].value["line"]) <= set(expected)
+
+
+def test_dataset_counts_by_treatment(app):
+    data = load_dataset()
+    app.switch_page("page_dataset.py").run()
+    by_treatment = app.dataframe[3].value
+    assert by_treatment["rows"].sum() == len(data)
+    exchanged = data[data["treatment"] == "exchange"]
+    assert int(by_treatment.loc[by_treatment["treatment"] == "exchange", "rows"].iloc[0]) == len(exchanged)
+    app.multiselect(key="ds_treatment").set_value(["exchange"]).run()
+    assert list(app.dataframe[0].value["line"]) == list(exchanged.index)
 
 
 # --------------------------------------------------------------------------- Model card
