@@ -162,7 +162,7 @@ def test_names_of_ligands_and_qds():
 
 def test_swapped_control_and_treated_plqy_is_caught(rows, tmp_path):
     header, records = rows
-    treated = pick(records, ligand="ZnBr2", qd="CsPbBr3", role="treated")  # "from 53.6% to 96.4%"
+    treated = pick(records, ligand="ZnBr2", qd="CsPbBr3", role="treated", pair_id="Li2024-solution")  # "from 53.6% to 96.4%"
     chosen = subset(records, treated)
     control = next(r for r in chosen if r["role"] == "control")
     assert problems(write(tmp_path, header, chosen, "ok.csv"), "plqy") == []
@@ -278,7 +278,7 @@ def test_a_luminance_not_called_a_maximum_needs_its_token(rows, tmp_path):
 
 def test_treatment_rules(rows, tmp_path):
     header, records = rows
-    treated = pick(records, ligand="ZnBr2", qd="CsPbBr3", role="treated")
+    treated = pick(records, ligand="ZnBr2", qd="CsPbBr3", role="treated", pair_id="Li2024-solution")
     chosen = subset(records, treated)
     control = next(r for r in chosen if r["role"] == "control")
     assert problems(write(tmp_path, header, chosen, "ok.csv"), "treatment") == []

@@ -134,8 +134,10 @@ def test_unknown_smiles_featurizes_from_rdkit():
 
 
 def test_monatomic_ion_outside_table_uses_element_data():
-    lig = parse_ligand("Ag+")
-    assert not lig.in_knowledge_base and lig.hsab_class == "soft" and lig.radius_pm == 115.0
+    lig = parse_ligand("Au+")  # Pearson's soft acid; Shannon's six-coordinate radius 137 pm
+    assert not lig.in_knowledge_base and lig.hsab_class == "soft" and lig.radius_pm == 137.0
+    ag = parse_ligand("Ag+")  # in the table since the third curation session, still soft with its Shannon radius
+    assert ag.in_knowledge_base and ag.hsab_class == "soft" and not ag.hsab_inferred and ag.radius_pm == 115.0
 
 
 def test_unknown_name_suggests_close_matches():
