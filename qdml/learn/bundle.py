@@ -51,6 +51,13 @@ TRUSTED_TYPES = (
     "sklearn._loss.loss.HalfSquaredError",
     "sklearn._loss.link.IdentityLink",
     "sklearn._loss.link.Interval",
+    # the gp-ard candidate: SelectKBest's score function and the ARD kernel ARDGaussianProcess builds
+    "sklearn.feature_selection._univariate_selection.f_regression",
+    "sklearn.gaussian_process.kernels.ConstantKernel",
+    "sklearn.gaussian_process.kernels.Product",
+    "sklearn.gaussian_process.kernels.RBF",
+    "sklearn.gaussian_process.kernels.Sum",
+    "sklearn.gaussian_process.kernels.WhiteKernel",
 )
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
 

@@ -125,3 +125,21 @@ def test_shipped_bundle_was_trained_on_the_bundled_dataset():
     meta = load_bundle("default").metadata
     assert meta["dataset_sha256"] == read_validated(dataset_path()).sha256, "retrain: qdml train --output-dir models/default --jobs 2"
     assert meta["cv_scores"], "the shipped bundle carries its nested-CV scores"
+
+
+def test_every_candidate_estimator_fitted_on_real_rows_is_trusted():
+    """Inner CV may pick any candidate; each must come back from a bundle (the GP's kernel once did not)."""
+    import skops.io as sio
+
+    from qdml.features.pair import PairFeaturizer
+    from qdml.learn.bundle import TRUSTED_TYPES
+    from qdml.learn.estimators import candidate_estimators
+    from qdml.validation import load_training_data
+
+    frame, _, _ = load_training_data()
+    frame = frame[frame["plqy"].notna()]
+    X = PairFeaturizer().fit(frame).transform_frame(frame)
+    for name, est in candidate_estimators("plqy", feature_names=list(X.columns)).items():
+        est.fit(X.to_numpy(), frame["plqy"].to_numpy(float))
+        untrusted = set(sio.get_untrusted_types(data=sio.dumps(est))) - set(TRUSTED_TYPES)
+        assert not untrusted, (name, sorted(untrusted))
