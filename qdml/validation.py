@@ -83,12 +83,12 @@ def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = Tr
                 Problem(path, line, "treatment", f"treatment {row['treatment']!r} must be one of {', '.join(TREATMENTS)}")
             )
         for col in numeric_cols:
-            parsed = parse_number(str(row[col]))
+            parsed = parse_number(str(row[col]), raw.decimal)
             if isinstance(parsed, str):
                 problems.append(Problem(path, line, col, parsed))
                 parsed = None
             elif parsed is not None:
-                err = check_range(col, parsed, row["flags"])
+                err = check_range(col, parsed, row["flags"], text=str(row[col]))
                 if err:
                     problems.append(Problem(path, line, col, err))
             numeric[col].append(math.nan if parsed is None else parsed)
@@ -188,12 +188,43 @@ def validate_file(path: str | os.PathLike) -> list[Problem]:
 
 #: Optional numeric columns of a pairs file (predict / featurize input) and the range each obeys.
 PAIR_NUMERIC = {
-    "size_nm": "fwhm_nm",  # any positive number
+    "size_nm": "size_nm",
     "pristine_peak_nm": "peak_nm",
     "control_plqy": "plqy",
     "control_eqe": "eqe",
     "control_peak_nm": "peak_nm",
 }
+
+
+def _sample_number(col: str, text: str, decimal: str = ".") -> tuple[float | None, str | None]:
+    """(value, None), (None, None) when empty, or (None, message): the rules of a file cell."""
+    parsed = parse_number(text, decimal)
+    if isinstance(parsed, str):
+        return None, parsed
+    if parsed is None:
+        return None, None
+    like = PAIR_NUMERIC[col]
+    err = check_range(like, parsed, "", text=text)
+    if err:
+        # a quantum-cutting flag belongs to a dataset row, not to a sample column: no hint about it here
+        err = err.replace(" (above 100 % only with flags 'quantum-cutting')", "")
+        return None, err.replace(f": {like} ", f": {col} ", 1)
+    return parsed, None
+
+
+def check_sample_value(col: str, text: str | float, flag: str | None = None) -> float:
+    """A sample number given on the command line (``--control-plqy 60``), checked like a file cell.
+
+    The same finiteness and range rules as a ``control_plqy`` cell of a pairs file; the error
+    names the flag and shows the value as typed.
+    """
+    parsed, err = _sample_number(col, str(text))
+    flag = flag or "--" + col.replace("_", "-")
+    if err:
+        raise QdmlError(f"{flag} {text}: {err}")
+    if parsed is None:
+        raise QdmlError(f"{flag}: empty value")
+    return parsed
 
 
 def read_pairs(path: str | os.PathLike, strict: bool = True) -> pd.DataFrame:
@@ -211,19 +242,14 @@ def read_pairs(path: str | os.PathLike, strict: bool = True) -> pd.DataFrame:
     frame = pd.DataFrame(raw.records, columns=raw.header, index=pd.Index(raw.lines, name="line"), dtype=object)
     for col in ("ligand", "qd"):
         frame[col] = frame[col].astype(str).str.strip()
-    for col, like in PAIR_NUMERIC.items():
+    for col in PAIR_NUMERIC:
         if col not in frame.columns:
             continue
         values = []
         for line, text in frame[col].items():
-            parsed = parse_number(str(text))
-            if isinstance(parsed, str):
-                problems.append(Problem(raw.path, line, col, parsed))
-                parsed = None
-            elif parsed is not None:
-                err = check_range(like, parsed, "")
-                if err:
-                    problems.append(Problem(raw.path, line, col, err.replace(like, col, 1)))
+            parsed, err = _sample_number(col, str(text), raw.decimal)
+            if err:
+                problems.append(Problem(raw.path, line, col, err))
             values.append(math.nan if parsed is None else parsed)
         frame[col] = values
     for line, row in frame.iterrows():

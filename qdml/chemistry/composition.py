@@ -213,9 +213,10 @@ _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe
 _TRAILING_WORDS = re.compile(
     r"(?:quantumdots?|qds?|ncs?|nanocrystals?|dots?|perovskites?)$", re.IGNORECASE
 )
-_DOPED_PREFIX = re.compile(
-    r"^(?P<d>(?:[A-Z][a-z]?(?:\d*\+)?[,&]?)+)-?doped-?(?P<rest>.+)$", re.IGNORECASE
-)
+#: Characters a dopant list before "-doped" may hold (``Yb3+``, ``Mn,Yb``, ``5%Mn``, ``Mn(II)``);
+#: one character class, so matching is linear (a nested quantifier here once backtracked
+#: exponentially: ``"Cs" * 13 + "PbBr3"`` took 8 s and ``"C" * 117`` never returned).
+_DOPANT_LIST = re.compile(r"[A-Za-z0-9+,&%.()]+")
 _DOPANT_TOKEN = re.compile(r"^(?:\d+(?:\.\d+)?%)?(?P<el>[A-Z][a-z]?)(?:\d*\+|\(\w+\))?$")
 
 
@@ -229,14 +230,27 @@ def _normalize(text: str) -> str:
     return s
 
 
+def _doped_prefix(s: str) -> tuple[str, str] | None:
+    """``("Yb3+", "CsPbCl3")`` for ``Yb3+-doped-CsPbCl3`` (any case of "doped"), else None."""
+    at = s.lower().find("doped")
+    if at <= 0:
+        return None
+    head, rest = s[:at], s[at + len("doped"):]
+    head = head[:-1] if head.endswith("-") else head
+    rest = rest[1:] if rest.startswith("-") else rest
+    if not head or not rest or not _DOPANT_LIST.fullmatch(head):
+        return None
+    return head, rest
+
+
 def _split_dopants(s: str, text: str) -> tuple[str, tuple[str, ...]]:
     dopants: list[str] = []
-    m = _DOPED_PREFIX.match(s)
-    if m:
-        for tok in re.split(r"[,&]", m.group("d")):
+    doped = _doped_prefix(s)
+    if doped:
+        for tok in re.split(r"[,&]", doped[0]):
             if tok:
                 dopants.append(_dopant(tok, text))
-        s = m.group("rest")
+        s = doped[1]
     if ":" in s:
         head, *tail = s.split(":")
         for part in tail:
@@ -375,6 +389,7 @@ class _Parser:
                 if self.i >= len(s) or s[self.i] != ")":
                     self.fail("unbalanced parentheses")
                 self.i += 1
+                _check_fraction_sum(inner, "in parentheses", self.text)
                 mult, explicit = self.count()
                 k = _lin_const(mult)
                 if k is None:
@@ -419,6 +434,31 @@ class _Parser:
             dict.fromkeys(sp for alt in alternatives for it in alt for sp in it.species)
         )
         return [_Item(members, _lin(1.0), False)]
+
+
+#: How far written shares may sum from 1 (two-decimal rounding of three shares: 0.33 x 3 = 0.99).
+FRACTION_SUM_TOLERANCE = 0.02
+
+
+def _check_fraction_sum(items: list[_Item], where: str, text: str, expected: float = 1.0) -> None:
+    """Refuse shares that are all written out as fractions but do not sum to ``expected``.
+
+    ``CsPb(Br0.4Cl0.7)3`` is a typo, not a composition: renormalising it would silently invent
+    ``Br0.36Cl0.64``. Only items whose amounts are all numbers below 1 are fraction notation;
+    variables (``x``) and counts (``Br1.5I1.5``) are left alone.
+    """
+    if len(items) < 2 or any(it.is_group or not it.explicit for it in items):
+        return
+    values = [_lin_const(it.count) for it in items]
+    if any(v is None or not 0 <= v < 1 for v in values):
+        return
+    total = sum(values)
+    if abs(total - expected) > FRACTION_SUM_TOLERANCE * expected:
+        written = " + ".join(f"{sp}{v:g}" for it, v in zip(items, values) for sp in it.species)
+        raise CompositionParseError(
+            text,
+            f"the fractions {where} sum to {round(total, 6):g}, not {expected:g} ({_restore_aliases(written)})",
+        )
 
 
 def _parse_formula(layer: str, text: str) -> list[_Item]:
@@ -622,6 +662,8 @@ def _parse_cached(text: str) -> QDComposition:
                 raise CompositionParseError(
                     text, f"{it.species[0]} has no site in an ABX3 perovskite"
                 )
+        _check_fraction_sum(a_items, "on the A site", text)
+        _check_fraction_sum(b_items, "on the B site", text)
         family = _perovskite_family(b_items, text)
         if family is None:  # germanium halides
             raise CompositionParseError(

@@ -23,20 +23,69 @@ def add_data_args(parser: argparse.ArgumentParser, help_suffix: str = "") -> Non
 #: What a chemist knows of the QDs before treating them; predict and rank take the same flags.
 SAMPLE_KEYS = ("el_color", "size_nm", "pristine_peak_nm", "control_plqy", "control_eqe", "control_peak_nm")
 
+MODELS_HELP = (
+    "bundle: a name, looked up in the user models folder (--models-dir, else $QDML_MODELS_DIR, else "
+    "~/.local/share/qdml/models) and then among the bundles shipped with qdml, never in the current "
+    "folder; or a path to a bundle folder (anything with a '/', e.g. ./models/mine). Default: default"
+)
+
+
+def add_model_args(parser, default_note: str = "") -> None:
+    """--model and --models-dir: which bundle, found where (never the current folder by accident)."""
+    parser.add_argument("--model", default=None, metavar="NAME|PATH", help=MODELS_HELP + default_note)
+    parser.add_argument("--models-dir", metavar="DIR",
+                        help="user models folder to look names up in (default: $QDML_MODELS_DIR, else ~/.local/share/qdml/models)")
+
+
+def resolve_model(args, fallback: str | None = None):
+    """The bundle folder the user means (checked, not loaded): a path for the workflows to load."""
+    from qdml.learn.bundle import resolve_bundle_dir
+
+    return resolve_bundle_dir(args.model or fallback, getattr(args, "models_dir", None))
+
 
 def add_sample_args(parser) -> None:
     """Flags describing the user's QDs: nominal colour, size, pristine peak, and the control's values."""
     g = parser.add_argument_group("what you know of your QDs (optional; used when given)")
     g.add_argument("--el-color", help="nominal emission colour: violet, blue, sky-blue, cyan, green, yellow, orange, red, deep-red, NIR")
-    g.add_argument("--size-nm", type=float, help="QD size, nm")
-    g.add_argument("--pristine-peak-nm", type=float, help="PL peak of the untreated QDs, nm")
-    g.add_argument("--control-plqy", type=float, help="measured PLQY %% of your untreated control (paired model)")
-    g.add_argument("--control-eqe", type=float, help="measured EQE %% of your untreated control device (paired model)")
-    g.add_argument("--control-peak-nm", type=float, help="measured peak (nm) of your untreated control (paired model)")
+    g.add_argument("--size-nm", metavar="NM", help="QD size, nm (0.5-1000)")
+    g.add_argument("--pristine-peak-nm", metavar="NM", help="PL peak of the untreated QDs, nm (250-2500)")
+    g.add_argument("--control-plqy", metavar="PCT", help="measured PLQY %% (0-100) of your untreated control (paired model)")
+    g.add_argument("--control-eqe", metavar="PCT", help="measured EQE %% (0-100) of your untreated control device (paired model)")
+    g.add_argument("--control-peak-nm", metavar="NM", help="measured peak (nm, 250-2500) of your untreated control (paired model)")
 
 
 def sample_values(args) -> dict:
-    return {k: getattr(args, k) for k in SAMPLE_KEYS if getattr(args, k, None) is not None}
+    """The sample flags given, numbers checked with the range and finiteness rules of a file cell."""
+    from qdml.validation import check_sample_value
+
+    out = {}
+    for key in SAMPLE_KEYS:
+        value = getattr(args, key, None)
+        if value is None:
+            continue
+        out[key] = value if key == "el_color" else check_sample_value(key, value)
+    return out
+
+
+def check_confidence(value: float, flag: str = "--confidence") -> float:
+    """An interval level strictly between 0 and 1."""
+    import math
+
+    from qdml.exceptions import QdmlError
+
+    if not math.isfinite(value) or not 0 < value < 1:
+        raise QdmlError(f"{flag} {value:g}: must lie between 0 and 1 (e.g. 0.8)")
+    return value
+
+
+def check_jobs(value: int, flag: str = "--jobs") -> int:
+    """joblib's process count: 1, 2, ... or -1 (every core); 0 means nothing."""
+    from qdml.exceptions import QdmlError
+
+    if value == 0:
+        raise QdmlError(f"{flag} 0: give a number of processes (1, 2, ...; -1 = every core)")
+    return value
 
 
 def console(stderr: bool = False):

@@ -44,12 +44,26 @@ def add_args(parser) -> None:
 def run(args) -> int:
     import json
 
-    from qdml.cli.common import console, print_frame, progress_callback
+    from qdml.cli.common import (
+        check_confidence,
+        check_jobs,
+        console,
+        print_frame,
+        progress_callback,
+    )
     from qdml.cli.train import SMALL_DATA_NOTE
-    from qdml.data.io import atomic_write
+    from qdml.data import dataset_path
+    from qdml.data.io import atomic_write, check_output
     from qdml.evaluation.evaluate import entries_table, evaluate
     from qdml.validation import load_training_data
 
+    check_jobs(args.jobs)
+    check_confidence(args.confidence)
+    inputs = list(args.data or [dataset_path()])
+    if args.json:
+        check_output(args.json, "--json", inputs=inputs)
+    if args.report:
+        check_output(args.report, "--report", inputs=inputs + [args.json])
     frame, seen, warnings = load_training_data(args.data, args.include_flagged)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     modes = tuple(args.mode or ("absolute", "paired"))

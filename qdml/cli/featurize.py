@@ -20,15 +20,15 @@ def add_args(parser) -> None:
 
 def run(args) -> int:
     from qdml.cli.common import console
-    from qdml.data.io import atomic_write
+    from qdml.data.io import check_output, write_csv
     from qdml.features.pair import PairFeaturizer
     from qdml.validation import read_pairs
 
+    check_output(args.output, "--output", inputs=[args.data])
     frame = read_pairs(args.data)
     features = PairFeaturizer().fit(frame).transform_frame(frame)
     features.insert(0, "qd", frame["qd"].to_numpy())
     features.insert(0, "ligand", frame["ligand"].to_numpy())
-    with atomic_write(args.output) as fh:
-        features.to_csv(fh, index=False)
+    write_csv(features, args.output)
     console().print(f"wrote {len(features)} rows x {features.shape[1] - 2} features to {args.output}")
     return 0

@@ -37,6 +37,12 @@ ranks and screens untested ligands with 80 % intervals.
 Data files are CSV (UTF-8, comma), one sample per row: columns ligand, qd and at least
 one of eqe (%), plqy (%), peak_nm, fwhm_nm, von_v, lmax_cd_m2, lifetime_ns.
 Run 'qdml <command> --help' for each command's columns and units.
+
+Model bundles: --model NAME is looked up in the user models folder ($QDML_MODELS_DIR,
+else ~/.local/share/qdml/models), then among the bundles shipped with qdml; never in the
+current folder. A bundle loads only allow-listed types (skops), so it cannot run code.
+Outputs never replace an input, a read-only file or a folder; text cells of CSV outputs
+that a spreadsheet would run as formulas (=, +, -, @) are written with a leading '.
 """
 
 
@@ -75,13 +81,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     level = logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    from qdml.exceptions import QdmlError
+    from qdml.exceptions import QdmlError, ValidationError
 
+    prefix = f"qdml {args.command}:"
     try:
         return int(args._module.run(args) or 0)
+    except ValidationError as exc:  # data: one line per problem, FILE:LINE: column 'NAME': message
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
     except QdmlError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            print(f"error: {line}", file=sys.stderr)
+            print(f"{prefix} {line}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the file system said no (full disk, permissions): not a bug, say what and where
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{prefix} {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{prefix} out of memory; make the job smaller (fewer candidates, a smaller --chunk-size)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -20,7 +20,7 @@ command exits non-zero only if the file is invalid or no row resolves.
 
 
 def add_args(parser) -> None:
-    from qdml.cli.common import add_sample_args
+    from qdml.cli.common import add_model_args, add_sample_args
 
     g = parser.add_argument_group("one pair")
     g.add_argument("--ligand", help='ligand notation, e.g. "SCN-", "SO4 2-", KBr, "Cs+/Rb+"')
@@ -29,30 +29,32 @@ def add_args(parser) -> None:
     f = parser.add_argument_group("a file of pairs")
     f.add_argument("--input", "-i", metavar="pairs.csv", help="CSV of pairs")
     f.add_argument("--output", "-o", metavar="preds.csv", help="write predictions here (CSV)")
-    parser.add_argument("--model", default=None, help="bundle name or folder (default: default)")
+    add_model_args(parser)
     parser.add_argument("--confidence", type=float, default=0.8, help="interval level between 0 and 1 (default 0.8)")
 
 
 def run(args) -> int:
     import pandas as pd
 
-    from qdml.cli.common import console, print_frame, sample_values
-    from qdml.data.io import atomic_write
+    from qdml.cli.common import check_confidence, console, print_frame, resolve_model, sample_values
+    from qdml.data.io import check_output, write_csv
     from qdml.exceptions import QdmlError
     from qdml.validation import read_pairs
     from qdml.workflows.prediction import predict
 
+    check_confidence(args.confidence)
+    if args.output:
+        check_output(args.output, "--output", inputs=[args.input])
     if args.input:
         pairs = read_pairs(args.input, strict=False)  # indexed by file line (header = 1)
     elif args.ligand and args.qd:
         pairs = pd.DataFrame([{"ligand": args.ligand, "qd": args.qd, **sample_values(args)}])
     else:
         raise QdmlError("give --ligand and --qd, or --input pairs.csv")
-    preds = predict(pairs, model=args.model, confidence=args.confidence)
+    preds = predict(pairs, model=resolve_model(args), confidence=args.confidence)
     resolved = preds["domain_reason"].astype(str).str.match(r"^(ligand|qd): ").map(lambda b: not b)
     if args.output:
-        with atomic_write(args.output) as fh:
-            preds.to_csv(fh, index=False)
+        write_csv(preds, args.output)
         console().print(f"wrote {len(preds)} rows to {args.output}")
     show = [c for c in preds.columns if c in ("ligand", "qd") or c.endswith(("_pred", "_lo", "_hi")) or c in ("in_domain", "mode")]
     print_frame(preds[show], title=f"Predictions ({int(args.confidence * 100)} % intervals)")

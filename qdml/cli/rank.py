@@ -20,7 +20,7 @@ Units: plqy and eqe in %, peak_nm in nm.
 
 
 def add_args(parser) -> None:
-    from qdml.cli.common import add_sample_args
+    from qdml.cli.common import add_model_args, add_sample_args
 
     parser.add_argument("--qd", required=True, help="QD composition, e.g. CsPbI3")
     parser.add_argument("--target", action="append", help="target to rank by (repeatable; default eqe)")
@@ -33,31 +33,38 @@ def add_args(parser) -> None:
     parser.add_argument("--top", type=int, help="show/write only the N best")
     parser.add_argument("--output", "-o", metavar="FILE.csv", help="write the ranking as CSV")
     parser.add_argument("--plot", metavar="ranking.png", help="plot the top candidates with their intervals")
-    parser.add_argument("--model", default=None, help="bundle name or folder (default: default)")
+    add_model_args(parser)
     parser.add_argument("--confidence", type=float, default=0.8, help="interval level (default 0.8)")
     add_sample_args(parser)
 
 
 def run(args) -> int:
-    from qdml.cli.common import console, print_frame, sample_values
-    from qdml.data.io import atomic_write
+    from qdml.cli.common import check_confidence, console, print_frame, resolve_model, sample_values
+    from qdml.data.io import check_output, write_csv
+    from qdml.exceptions import QdmlError
     from qdml.workflows.ranking import rank
 
     targets = args.target or ["eqe"]
     weights = _assignments(args.weight, "--weight")
     goals = _assignments(args.goal, "--goal")
+    check_confidence(args.confidence)
+    if args.top is not None and args.top < 1:
+        raise QdmlError(f"--top {args.top}: must be a positive whole number")
+    if args.output:
+        check_output(args.output, "--output", inputs=[args.candidates])
+    if args.plot:
+        check_output(args.plot, "--plot", inputs=[args.candidates, args.output])
     candidates = None
     if args.candidates:
         from qdml.validation import read_pairs_column
 
         candidates = read_pairs_column(args.candidates, "ligand")
     sample = sample_values(args)
-    table = rank(args.qd, targets, by=args.by, candidates=candidates, model=args.model,
-                 weights={t: weights.get(t, 1.0) for t in targets}, pareto=args.pareto, top=args.top,
+    table = rank(args.qd, targets, by=args.by, candidates=candidates, model=resolve_model(args),
+                 weights={**{t: 1.0 for t in targets}, **weights}, pareto=args.pareto, top=args.top,
                  confidence=args.confidence, sample=sample, goals=goals)
     if args.output:
-        with atomic_write(args.output) as fh:
-            table.to_csv(fh, index=False)
+        write_csv(table, args.output)
         console().print(f"wrote {len(table)} rows to {args.output}")
     shown = table.drop(columns=["domain_reason"])
     wanted = "".join(f" (goal {t} = {v:g})" for t, v in goals.items())
@@ -73,13 +80,18 @@ def run(args) -> int:
 
 def _assignments(items, flag: str) -> dict[str, float]:
     """``["eqe=2", "peak_nm=630"]`` -> ``{"eqe": 2.0, "peak_nm": 630.0}``."""
+    import math
+
     from qdml.exceptions import QdmlError
 
     out = {}
     for item in items or []:
         name, _, value = item.partition("=")
         try:
-            out[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             raise QdmlError(f"{flag} {item!r}: expected TARGET=NUMBER") from None
+        if not math.isfinite(number):
+            raise QdmlError(f"{flag} {item}: {value.strip()} is not a finite number")
+        out[name.strip()] = number
     return out

@@ -12,6 +12,7 @@ Candidates are predicted in chunks (memory stays flat), in parallel over chunks 
 (--jobs) or on a Dask distributed cluster (--scheduler tcp://HOST:PORT). Every candidate's
 row (<target>_pred/_lo/_hi, score, in_domain, domain_reason) streams to --output (.parquet or
 .csv); the terminal shows the best candidates per target with their intervals.
+A spec that makes more than --max-candidates candidates is refused before any work.
 See docs/screening.md and examples/screen_small.toml.
 """
 
@@ -20,10 +21,14 @@ def add_args(parser) -> None:
     parser.add_argument("spec", metavar="SPEC.toml", help="screening spec (TOML)")
     parser.add_argument("--output", "-o", metavar="OUT.parquet|OUT.csv", help="write every candidate's row here")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the chunks on this Dask distributed scheduler")
+    from qdml.cli.common import add_model_args
+
     parser.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1; -1 = every core)")
-    parser.add_argument("--model", default=None, help="bundle name or folder (default: the spec's, else default)")
+    add_model_args(parser, " (or the spec's [screen] model)")
     parser.add_argument("--top", type=int, help="candidates shown per target (default: the spec's)")
     parser.add_argument("--chunk-size", type=int, help="candidates per chunk (default: the spec's)")
+    parser.add_argument("--max-candidates", type=int, metavar="N",
+                        help="refuse a spec that makes more candidates than this, before any work (default 10,000,000)")
 
 
 def run(args) -> int:
@@ -37,10 +42,19 @@ def run(args) -> int:
         TimeRemainingColumn,
     )
 
-    from qdml.cli.common import console, print_frame
-    from qdml.workflows.screening import load_spec, screen
+    from qdml.cli.common import check_jobs, console, print_frame, resolve_model
+    from qdml.exceptions import QdmlError
+    from qdml.workflows.screening import DEFAULT_MAX_CANDIDATES, check_scheduler, load_spec, screen
 
-    spec = load_spec(args.spec)
+    check_jobs(args.jobs)
+    for flag, value in (("--top", args.top), ("--chunk-size", args.chunk_size), ("--max-candidates", args.max_candidates)):
+        if value is not None and value < 1:
+            raise QdmlError(f"{flag} {value}: must be a positive whole number")
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler)
+    limit = DEFAULT_MAX_CANDIDATES if args.max_candidates is None else args.max_candidates
+    spec = load_spec(args.spec, max_candidates=limit)
+    model = resolve_model(args, spec.model)
     out = console()
     out.print(f"{args.spec}: {len(spec.ligands)} ligands x {len(spec.compositions)} compositions = {spec.n_candidates:,} candidates")
     with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(),
@@ -54,7 +68,7 @@ def run(args) -> int:
         def progress(done, total):
             bar.update(task, completed=done, total=total, rate=done / max(time.perf_counter() - t0, 1e-9))
 
-        result = screen(spec, model=args.model, output=args.output, n_jobs=args.jobs,
+        result = screen(spec, model=model, output=args.output, n_jobs=args.jobs,
                         scheduler=args.scheduler, progress=progress, chunk_size=args.chunk_size, top=args.top)
     out.print(f"screened {result.n_screened:,} candidates in {result.seconds:.1f} s "
               f"({result.rate:,.0f}/s, {result.n_chunks} chunks, {result.backend})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from qdml.cli.common import add_data_args
 
 NAME = "train"
-HELP = "train one model per target (PLQY %, EQE %, peak nm, FWHM nm) and save models/NAME/"
+HELP = "train one model per target (PLQY %, EQE %, peak nm, FWHM nm) and save a model bundle"
 DESCRIPTION = """\
 Train one scikit-learn Pipeline per target on the rows where the target is present
 (flagged values left out unless --include-flagged). For each target the estimator
@@ -13,8 +13,12 @@ Train one scikit-learn Pipeline per target on the rows where the target is prese
 chosen by inner cross-validation; for peak_nm the band-gap / colour / pristine-peak prior
 is both an input and the base the model corrects. Intervals: CV+ conformal (Barber et
 al. 2021; the same bounds as MAPIE's CrossConformalRegressor "plus", checked in the tests).
-Writes models/NAME/: the fitted predictor, metadata.json (dataset SHA-256, rows,
-feature names, versions, chosen estimators, CV scores) and checksums.sha256.
+Writes MODELS_DIR/NAME/ (MODELS_DIR: --models-dir, else $QDML_MODELS_DIR, else
+~/.local/share/qdml/models; or --output-dir DIR): the fitted predictor (skops format, which
+loads only allow-listed types), metadata.json (dataset SHA-256, rows, feature names,
+versions, chosen estimators, CV scores) and checksums.sha256. The new bundle is written
+beside the old one and swapped in when complete; a folder that is not a bundle is never
+replaced.
 Training also scores the model by nested CV (repeated-kfold, leave-one-ligand-out) and
 prints it beside the baselines; 'qdml evaluate' runs every scheme.
 """
@@ -29,22 +33,28 @@ def add_args(parser) -> None:
         help="comma-separated targets (default: %(default)s; known: " + ", ".join(
             f"{t.name} [{t.unit}]" for t in TARGETS.values()) + ")",
     )
-    parser.add_argument("--name", default="default", help="bundle name: written to models/NAME/ (default: default)")
-    parser.add_argument("--output-dir", metavar="DIR", help="write the bundle here instead of models/NAME/")
+    parser.add_argument("--name", default="default",
+                        help="bundle name, a plain name (letters, digits, '-', '_', '.'): written to "
+                        "MODELS_DIR/NAME/ (default: default)")
+    parser.add_argument("--models-dir", metavar="DIR",
+                        help="user models folder (default: $QDML_MODELS_DIR, else ~/.local/share/qdml/models)")
+    parser.add_argument("--output-dir", metavar="DIR",
+                        help="write the bundle here instead (a new folder, or a qdml bundle to replace)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0: the shipped bundle)")
     parser.add_argument("--no-cv", action="store_true", help="skip the nested-CV scores (faster; metadata then has none)")
     parser.add_argument("--jobs", type=int, default=1, help="parallel CV folds (joblib; default 1)")
 
 
 def run(args) -> int:
-    from qdml.cli.common import console, print_frame, progress_callback
+    from qdml.cli.common import check_jobs, console, print_frame, progress_callback
     from qdml.evaluation.evaluate import entries_table
     from qdml.workflows.training import TRAIN_SCHEMES, train
 
+    check_jobs(args.jobs)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     with progress_callback("training") as progress:
         result = train(
-            data=args.data, targets=targets, name=args.name, out_dir=args.output_dir,
+            data=args.data, targets=targets, name=args.name, out_dir=args.output_dir, models_dir=args.models_dir,
             include_flagged=args.include_flagged, random_state=args.seed,
             schemes=() if args.no_cv else TRAIN_SCHEMES, n_jobs=args.jobs, progress=progress,
         )

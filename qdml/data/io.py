@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import math
 import os
+import re
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from qdml.exceptions import Problem, ValidationError
+from qdml.exceptions import Problem, QdmlError, ValidationError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,9 +32,35 @@ class RawTable:
     lines: list[int]
     delimiter: str
     raw_bytes: bytes
+    #: decimal mark of the file's numbers: "," in a semicolon export from a European spreadsheet
+    decimal: str = "."
+    notes: list[Problem] = field(default_factory=list)
+
+
+def _utf16_kind(data: bytes) -> str | None:
+    """"UTF-16LE"/"UTF-16BE"/"UTF-32" when the bytes are wide-character text, else None.
+
+    A UTF-16 file without a byte-order mark decodes as "valid" UTF-8 (NUL is a character), and
+    then fails with a baffling field-count error; NUL bytes never occur in a text CSV, so their
+    place says what the file is.
+    """
+    head = data[:4096]
+    for bom, kind in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+                      (b"\xff\xfe", "UTF-16LE"), (b"\xfe\xff", "UTF-16BE")):
+        if head.startswith(bom):
+            return kind
+    if b"\x00" not in head:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    return "UTF-16LE" if odd > even else "UTF-16BE"
 
 
 def _decode(path: str, data: bytes) -> str:
+    wide = _utf16_kind(data)
+    if wide:
+        raise ValidationError(
+            [Problem(path, None, None, f"file is {wide} text, not UTF-8; save it as 'CSV UTF-8' in your spreadsheet program")]
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -56,14 +87,96 @@ def _sniff_delimiter(header_line: str) -> str:
     return ","
 
 
+# --------------------------------------------------------------------------- decimal commas
+
+_COMMA_NUMBER = re.compile(r"[+-]?[0-9]+,[0-9]+")
+
+
+def _compact(text: str) -> str:
+    return text.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
+
+
+def _decimal_mark(delimiter: str, records: list[list[str]]) -> tuple[str, str | None]:
+    """The file's decimal mark and a cell that shows it.
+
+    A European spreadsheet exports semicolon-separated files with decimal commas (``82,5``).
+    Only a file that is not comma-separated can hold them unquoted, and only an unambiguous cell
+    decides: ``48,000`` may be 48000 (a thousands separator) or 48.0, so a file whose comma
+    numbers all have three digits after the comma keeps the decimal point (and those cells fail
+    as numbers, with a hint).
+    """
+    if delimiter == ",":
+        return ".", None
+    for rec in records:
+        for cell in rec:
+            c = _compact(cell)
+            if _COMMA_NUMBER.fullmatch(c):
+                whole, frac = c.lstrip("+-").split(",")
+                if len(frac) != 3 or whole.lstrip("0") == "":
+                    return ",", cell.strip()
+    return ".", None
+
+
+# --------------------------------------------------------------------------- spreadsheet safety
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def guard_cell(value):
+    """A text cell as a spreadsheet must show it: ``'=A1`` for ``=A1`` (the OWASP rule).
+
+    Numbers (``-3.5``) and text that does not start with ``= + - @`` (``SO4 2-``) are unchanged;
+    :func:`unguard_cell` undoes it, so qdml reads back the original value.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def unguard_cell(value: str) -> str:
+    """The value :func:`guard_cell` protected: ``'=A1`` -> ``=A1``; anything else unchanged."""
+    if len(value) > 1 and value[0] == "'" and value[1] in "".join(FORMULA_START):
+        return value[1:]
+    return value
+
+
+def guard_frame(frame):
+    """A copy of ``frame`` whose text cells and column names are spreadsheet-safe."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
+            out[col] = out[col].map(guard_cell)
+    out.columns = [guard_cell(str(c)) for c in out.columns]
+    return out
+
+
+def write_csv(frame, path: str | os.PathLike, index: bool = False) -> None:
+    """Write ``frame`` as CSV atomically with spreadsheet-safe text (every qdml CSV output goes here)."""
+    with atomic_write(path) as fh:
+        guard_frame(frame).to_csv(fh, index=index)
+
+
+# --------------------------------------------------------------------------- reading
+
+
 def read_csv_text(path: str | os.PathLike, data: bytes | None = None) -> RawTable:
     """Read a CSV file into strings, refusing anything that would be half-read.
+
+    Cells that :func:`guard_cell` protected are read back as written by the user.
 
     Raises
     ------
     ValidationError
         With one :class:`Problem` per bad line (wrong field count), or for a file that is
-        missing, empty, header-only or not UTF-8.
+        missing, empty, header-only, not UTF-8 or not a file.
     """
     spath = str(path)
     if data is None:
@@ -72,11 +185,13 @@ def read_csv_text(path: str | os.PathLike, data: bytes | None = None) -> RawTabl
         except FileNotFoundError:
             raise ValidationError([Problem(spath, None, None, "file not found")]) from None
         except IsADirectoryError:
-            raise ValidationError([Problem(spath, None, None, "is a directory, not a CSV file")]) from None
+            raise ValidationError([Problem(spath, None, None, "is a folder, not a CSV file")]) from None
+        except OSError as exc:
+            raise ValidationError([Problem(spath, None, None, f"cannot read the file ({exc.strerror or exc})")]) from None
     text = _decode(spath, data)
     if not text.strip():
         raise ValidationError([Problem(spath, None, None, "file is empty: expected a header line and data rows")])
-    first_line = text.splitlines()[0]
+    first_line = next(line for line in text.splitlines() if line.strip())
     delimiter = _sniff_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
@@ -90,7 +205,7 @@ def read_csv_text(path: str | os.PathLike, data: bytes | None = None) -> RawTabl
             if not fields or all(not f.strip() for f in fields):
                 continue  # blank line: nothing to read, nothing lost
             if header is None:
-                header = [f.strip() for f in fields]
+                header = [unguard_cell(f.strip()) for f in fields]
                 continue
             if len(fields) != len(header):
                 problems.append(
@@ -103,7 +218,7 @@ def read_csv_text(path: str | os.PathLike, data: bytes | None = None) -> RawTabl
                     )
                 )
                 continue
-            records.append(fields)
+            records.append([unguard_cell(f) for f in fields])
             lines.append(this_start)
     except csv.Error as exc:
         problems.append(Problem(spath, reader.line_num, None, f"malformed CSV: {exc}"))
@@ -121,7 +236,75 @@ def read_csv_text(path: str | os.PathLike, data: bytes | None = None) -> RawTabl
                 problems.append(Problem(spath, 1, None, "header has an empty column name"))
     if problems:
         raise ValidationError(problems)
-    return RawTable(spath, header, records, lines, delimiter, data)
+    decimal, example = _decimal_mark(delimiter, records)
+    notes = []
+    if decimal == ",":
+        notes.append(Problem(spath, None, None, f"decimal commas read as decimal points ({example!r} is "
+                                                f"{_compact(example).replace(',', '.')}): a {'semicolon' if delimiter == ';' else 'tab'}-separated export"))
+        for note in notes:
+            log.warning("%s", note)
+    return RawTable(spath, header, records, lines, delimiter, data, decimal, notes)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def is_read_only(path: str | os.PathLike) -> bool:
+    """True when ``path`` exists and must not be written.
+
+    Besides the permission check, a file (or folder) with no write bit at all counts as read-only:
+    root may write anything, but ``chmod 444`` says what its owner meant.
+    """
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except OSError:
+        return False
+    return not os.access(p, os.W_OK) or not mode & 0o222
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def check_output(
+    path: str | os.PathLike, flag: str = "--output", inputs=(), create_parent: bool = True
+) -> Path:
+    """Refuse, before any work, an output path that cannot or must not be written.
+
+    Refused: an empty path, a folder, one of the command's ``inputs`` (writing there would
+    destroy the input), a read-only file, a parent that is a file or a read-only folder, and a
+    missing parent folder when ``create_parent`` is False.
+    """
+    if not str(path).strip():
+        raise QdmlError(f"{flag}: empty file name")
+    p = Path(path)
+    if p.is_dir():
+        raise QdmlError(f"{flag} {path}: is a folder; give a file name")
+    for inp in inputs:
+        if inp is not None and str(inp) and _same_file(p, Path(inp)):
+            raise QdmlError(f"{flag} {path}: is also an input of this command ({inp}); "
+                            "write the output to another file")
+    if p.exists() and is_read_only(p):
+        raise QdmlError(f"{flag} {path}: file is read-only; refusing to replace it")
+    parent = p.parent
+    if (parent / "metadata.json").is_file() and (parent / "checksums.sha256").is_file():
+        raise QdmlError(f"{flag} {path}: is inside the model bundle {parent}; write the output elsewhere")
+    existing = parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing != parent and not create_parent:
+        raise QdmlError(f"{flag} {path}: folder {parent} does not exist")
+    if not existing.is_dir():
+        raise QdmlError(f"{flag} {path}: {existing} is not a folder")
+    if is_read_only(existing):
+        raise QdmlError(f"{flag} {path}: folder {existing} is read-only")
+    return p
 
 
 @contextmanager
@@ -129,24 +312,37 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     """Write to a temporary file in the same folder, then rename over ``path``.
 
     Readers see the old file or the new one, never a half-written one; on any exception the
-    target is untouched and the temporary file removed.
+    target is untouched and the temporary file removed. A folder or a read-only file at ``path``
+    is refused (a rename would replace a read-only file without asking).
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if target.is_dir():
+        raise QdmlError(f"{target}: is a folder; refusing to replace it with a file")
+    if is_read_only(target):
+        raise QdmlError(f"{target}: file is read-only; refusing to replace it")
+    if is_read_only(target.parent):
+        raise QdmlError(f"{target}: folder {target.parent} is read-only")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise QdmlError(f"{target}: cannot write here ({exc.strerror or exc})") from None
     try:
         kwargs = {"encoding": encoding, "newline": ""} if "b" not in mode else {}
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o777)
-        else:  # mkstemp makes the file private; a new file gets the usual umask
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+        try:
+            if target.exists():
+                os.chmod(tmp, target.stat().st_mode & 0o777)
+            else:  # mkstemp makes the file private; a new file gets the usual umask
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise QdmlError(f"{target}: cannot replace the file ({exc.strerror or exc})") from None
     except BaseException:
         try:
             os.unlink(tmp)

@@ -87,16 +87,22 @@ class ValidatedData:
         return self.frame[~self.frame["flags"].map(is_excluded)]
 
 
-def parse_number(text: str) -> float | None | str:
-    """A measured cell as float; None when empty; the error message when not a finite number."""
+def parse_number(text: str, decimal: str = ".") -> float | None | str:
+    """A measured cell as float; None when empty; the error message when not a finite number.
+
+    ``decimal=","`` (a file whose decimal mark is a comma, see :mod:`qdml.data.io`) reads
+    ``82,5`` as 82.5; otherwise a comma in a number is refused rather than guessed.
+    """
     s = text.strip()
     if not s:
         return None
     compact = s.replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
+    if decimal == "," and compact.count(",") == 1 and "." not in compact:
+        compact = compact.replace(",", ".")
     try:
         value = float(compact)
     except ValueError:
-        if "," in compact and compact.replace(",", "").replace(".", "").isdigit():
+        if "," in compact and compact.replace(",", "").replace(".", "").lstrip("+-").isdigit():
             return f"{s!r} is not a number (write 48000, not 48,000, and use '.' for decimals)"
         return f"{s!r} is not a number"
     if not math.isfinite(value):
@@ -104,7 +110,17 @@ def parse_number(text: str) -> float | None | str:
     return value
 
 
-def check_range(col: str, value: float, flags: str) -> str | None:
+def shown(value: float) -> str:
+    """A number as short as it can be without changing it: 100.0001 stays 100.0001, 150.0 is 150."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def check_range(col: str, value: float, flags: str = "", text: str | None = None) -> str | None:
+    """The message when ``value`` lies outside the range of column ``col``, else None.
+
+    ``text`` is the value as the user wrote it, shown in the message (never a rounded copy).
+    """
     unit, lo, hi, lo_inclusive = MEASURED[col] if col in MEASURED else DESCRIPTORS[col]
     if col == "plqy" and "quantum-cutting" in flag_tokens(flags):
         hi = QUANTUM_CUTTING_PLQY_MAX
@@ -116,7 +132,8 @@ def check_range(col: str, value: float, flags: str) -> str | None:
             rng = f"must be within {lo:g}-{hi:g} {unit}"
         if col == "plqy" and value > 100 and hi == 100:
             rng += " (above 100 % only with flags 'quantum-cutting')"
-        return f"value {value:g} out of range: {col} {rng}"
+        given = text.strip() if text is not None and text.strip() else shown(value)
+        return f"value {given} out of range: {col} {rng}"
     return None
 
 

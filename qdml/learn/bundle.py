@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qdml.data import bundled_models_dir
+from qdml.data.io import is_read_only
 from qdml.exceptions import BundleError
 from qdml.learn.predictor import Predictor
 
@@ -157,6 +158,32 @@ def _is_bundle(path: Path) -> bool:
     return (path / METADATA).is_file() and (path / CHECKSUMS).is_file()
 
 
+def check_bundle_target(directory: str | os.PathLike) -> Path:
+    """Refuse a place a bundle must not go, before any training is spent on it.
+
+    Refused: a file, a folder that holds anything but a qdml bundle, a read-only bundle, and a
+    read-only parent folder (root ignores permissions; no write bit at all still means "keep out").
+    """
+    target = Path(directory)
+    if not str(directory).strip():
+        raise BundleError("empty bundle folder name")
+    if target.exists():
+        if not target.is_dir():
+            raise BundleError(f"{target}: exists and is not a folder; refusing to replace it")
+        if any(target.iterdir()) and not _is_bundle(target):
+            raise BundleError(f"{target}: folder exists and is not a qdml model bundle; refusing to replace it")
+        if is_read_only(target):
+            raise BundleError(f"{target}: bundle folder is read-only; refusing to replace it")
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise BundleError(f"{existing}: is not a folder; cannot write the bundle {target}")
+    if is_read_only(existing):
+        raise BundleError(f"{existing}: folder is read-only; cannot write the bundle {target}")
+    return target
+
+
 def save_bundle(directory: str | os.PathLike, predictor: Predictor, metadata: dict) -> Path:
     """Write the bundle beside ``directory``, then swap it in: never a half-written bundle.
 
@@ -165,18 +192,13 @@ def save_bundle(directory: str | os.PathLike, predictor: Predictor, metadata: di
     """
     import skops.io as sio
 
-    target = Path(directory)
-    if target.exists():
-        if not target.is_dir():
-            raise BundleError(f"{target}: exists and is not a folder; refusing to replace it")
-        if any(target.iterdir()) and not _is_bundle(target):
-            raise BundleError(f"{target}: folder exists and is not a qdml model bundle; refusing to replace it")
+    target = check_bundle_target(directory)
     parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BundleError(f"{parent}: cannot create the folder ({exc.strerror})") from None
-    if not os.access(parent, os.W_OK | os.X_OK):
+    if not os.access(parent, os.W_OK | os.X_OK) or is_read_only(parent):
         raise BundleError(f"{parent}: folder is not writable")
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))

@@ -95,22 +95,32 @@ def rank(
         raise QdmlError(f"--by must be mean, lower or ucb, not {by!r}")
     parse_qd_composition(qd)  # a QD that does not parse is the user's error, said at once
     targets = [targets] if isinstance(targets, str) else list(targets)
-    bundle = model if isinstance(model, Bundle) else load_bundle(model)
     for t in targets:
         get_target(t)
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise QdmlError(f"--top {top}: must be a positive whole number")
+    goals = dict(goals or {})
+    weights = dict(weights) if weights else {t: 1.0 for t in targets}
+    for kind, values in (("goal", goals), ("weight", weights)):
+        for name, value in values.items():
+            target = get_target(name)
+            if name not in targets:
+                raise QdmlError(f"{kind} for {name}, which is not ranked (targets: {', '.join(targets)})")
+            if not np.isfinite(value):
+                raise QdmlError(f"{kind} {name}={value}: must be a finite number")
+            if kind == "goal" and not target.contains(value):
+                raise QdmlError(f"goal {name}={value:g}: outside the range of {name} "
+                                f"({target.low:g}-{target.high:g} {target.unit})")
+    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    for t in targets:
         if t not in bundle.predictor.targets:
             raise QdmlError(f"model {bundle.path} has no {t!r} model (has {', '.join(bundle.predictor.targets)})")
-    goals = dict(goals or {})
-    stray = sorted(set(goals) - set(targets))
-    if stray:
-        raise QdmlError(f"goal for {', '.join(stray)}, which is not ranked (targets: {', '.join(targets)})")
     names = list(dict.fromkeys(candidates or knowledge_base_ligands()))
     pairs = pd.DataFrame({"ligand": names, "qd": qd})
     for k, v in (sample or {}).items():
         if v is not None:
             pairs[k] = v
     preds = predict(pairs, bundle, confidence)
-    weights = weights or {t: 1.0 for t in targets}
     table = pd.DataFrame({"ligand": names})
     frame, _, _ = load_training_data(data, include_flagged=True)
     score = np.zeros(len(names))
@@ -138,7 +148,7 @@ def rank(
     ascending = [True, False] if len(sort_cols) == 2 else [False]
     table = table.sort_values(sort_cols, ascending=ascending, na_position="last", kind="mergesort").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
-    if top:
+    if top is not None:
         table = table.head(top)
     return table
 

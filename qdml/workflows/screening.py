@@ -98,18 +98,40 @@ class ScreenSpec:
         return len(self.ligands) * len(self.compositions)
 
 
-def load_spec(path: str | os.PathLike) -> ScreenSpec:
-    """Read a screening spec (TOML); errors name the file and the offending key."""
+#: Most candidates a spec may describe unless the caller raises the limit (``--max-candidates``):
+#: 10^6 take about half a minute on two cores (docs/screening.md), so 10^7 is minutes, not days.
+DEFAULT_MAX_CANDIDATES = 10_000_000
+#: Longest ``{...}`` expression in a composition template.
+_MAX_EXPR = 200
+
+
+def load_spec(path: str | os.PathLike, max_candidates: int | None = DEFAULT_MAX_CANDIDATES) -> ScreenSpec:
+    """Read a screening spec (TOML); errors name the file and the offending key.
+
+    The spec's candidate count is checked against ``max_candidates`` before any list is built.
+    """
     import tomllib
 
     p = Path(path)
+    if p.is_dir():
+        raise QdmlError(f"{p}: is a folder, not a spec file")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        raw = p.read_bytes()
     except FileNotFoundError:
         raise QdmlError(f"{p}: spec file not found") from None
+    except OSError as exc:
+        raise QdmlError(f"{p}: cannot read the spec ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+        if "\x00" in text:
+            raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL byte")
+    except UnicodeDecodeError:
+        raise QdmlError(f"{p}: not UTF-8 text (UTF-16? save the spec as UTF-8)") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise QdmlError(f"{p}: not valid TOML ({exc})") from None
-    return spec_from_dict(data, source=str(p))
+    return spec_from_dict(data, source=str(p), max_candidates=max_candidates)
 
 
 _TOP_KEYS = {"screen", "score", "ligands", "compositions", "sample"}
@@ -119,6 +141,17 @@ _LIGAND_KEYS = {"knowledge_base", "include_organic", "include", "mixtures_of_two
 _COMP_KEYS = {"include", "template", "exclude"}
 
 
+def _show(value) -> str:
+    """A spec value as the user wrote it in TOML (strings quoted), cut short."""
+    if isinstance(value, str):
+        text = '"' + value + '"'
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    else:
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_keys(table: dict, allowed: set, where: str, source: str) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
@@ -126,38 +159,130 @@ def _check_keys(table: dict, allowed: set, where: str, source: str) -> None:
                         f"(known: {', '.join(sorted(allowed))})")
 
 
-def spec_from_dict(data: dict, source: str = "<spec>") -> ScreenSpec:
-    """Build a :class:`ScreenSpec` from the parsed TOML tables (also handy in tests)."""
+def _table(data: dict, key: str, source: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise QdmlError(f"{source}: {key} = {_show(value)}: must be a table ([{key}])")
+    return dict(value)
+
+
+def _integer(table: dict, key: str, where: str, source: str, default: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise QdmlError(f"{source}: [{where}] {key} = {_show(value)}: must be a positive whole number")
+    return value
+
+
+def _number(value, what: str, source: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise QdmlError(f"{source}: {what} = {_show(value)}: must be a number")
+    if not math.isfinite(value):
+        raise QdmlError(f"{source}: {what} = {_show(value)}: must be a finite number")
+    return float(value)
+
+
+def _flag(table: dict, key: str, where: str, source: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise QdmlError(f"{source}: [{where}] {key} = {_show(value)}: must be true or false (without quotes)")
+    return value
+
+
+def _text(table: dict, key: str, where: str, source: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise QdmlError(f"{source}: [{where}] {key} = {_show(value)}: must be a string")
+    return value
+
+
+def _target_numbers(table: dict, key: str, source: str) -> dict[str, float]:
+    """``weights`` or ``goals``: known target names mapped to finite numbers (goals within the target's range)."""
+    from qdml.targets import get_target
+
+    value = table.get(key, {})
+    if not isinstance(value, dict):
+        raise QdmlError(f"{source}: [score] {key} = {_show(value)}: must map targets to numbers, "
+                        f"e.g. {key} = {{ peak_nm = {630 if key == 'goals' else 1} }}")
+    out = {}
+    for name, v in value.items():
+        target = get_target(str(name))
+        number = _number(v, f"[score] {key}.{name}", source)
+        if key == "goals" and not target.contains(number):
+            raise QdmlError(f"{source}: [score] goals.{name} = {_show(v)}: outside the range of {name} "
+                            f"({target.low:g}-{target.high:g} {target.unit})")
+        out[str(name)] = number
+    return out
+
+
+def _sample(table: dict, source: str) -> dict:
+    from qdml.validation import check_sample_value
+
+    out = {}
+    for key, value in table.items():
+        if key == "el_color":
+            if not isinstance(value, str):
+                raise QdmlError(f"{source}: [sample] el_color = {_show(value)}: must be a string such as \"red\"")
+            out[key] = value
+        else:
+            number = _number(value, f"[sample] {key}", source)
+            try:
+                out[key] = check_sample_value(key, repr(number) if isinstance(value, float) else str(value),
+                                              flag=f"[sample] {key} =")
+            except QdmlError as exc:
+                raise QdmlError(f"{source}: {exc}") from None
+    return out
+
+
+def spec_from_dict(data: dict, source: str = "<spec>", max_candidates: int | None = DEFAULT_MAX_CANDIDATES) -> ScreenSpec:
+    """Build a :class:`ScreenSpec` from the parsed TOML tables (also handy in tests).
+
+    Every value is type-checked (``top = "ten"`` is an error, not a traceback), and a spec that
+    would make more than ``max_candidates`` candidates is refused before its lists are built.
+    """
     _check_keys(data, _TOP_KEYS, "top level", source)
-    screen = dict(data.get("screen", {}))
-    score = dict(data.get("score", {}))
-    lig = dict(data.get("ligands", {}))
-    comp = dict(data.get("compositions", {}))
-    sample = dict(data.get("sample", {}))
+    screen = _table(data, "screen", source)
+    score = _table(data, "score", source)
+    lig = _table(data, "ligands", source)
+    comp = _table(data, "compositions", source)
+    sample = _table(data, "sample", source)
     _check_keys(screen, _SCREEN_KEYS, "screen", source)
     _check_keys(score, _SCORE_KEYS, "score", source)
     _check_keys(lig, _LIGAND_KEYS, "ligands", source)
     _check_keys(comp, _COMP_KEYS, "compositions", source)
     _check_keys(sample, set(SAMPLE_KEYS), "sample", source)
 
-    by = str(score.get("by", "mean"))
+    by = score.get("by", "mean")
     if by not in SCORE_BY:
-        raise QdmlError(f"{source}: [score] by = {by!r}; use one of {', '.join(SCORE_BY)}")
-    weights = {str(k): float(v) for k, v in dict(score.get("weights", {})).items()}
-    try:
-        goals = {str(k): float(v) for k, v in dict(score.get("goals", {})).items()}
-    except (TypeError, ValueError):
-        raise QdmlError(f"{source}: [score] goals must map targets to numbers, e.g. goals = {{ peak_nm = 630 }}") from None
+        raise QdmlError(f"{source}: [score] by = {_show(by)}; use one of {', '.join(SCORE_BY)}")
+    weights = _target_numbers(score, "weights", source)
+    goals = _target_numbers(score, "goals", source)
     targets = screen.get("targets")
     if targets is not None:
-        targets = [str(t) for t in ([targets] if isinstance(targets, str) else targets)]
-    top = int(screen.get("top", DEFAULT_TOP))
-    chunk = int(screen.get("chunk_size", DEFAULT_CHUNK_SIZE))
-    if top < 1 or chunk < 1:
-        raise QdmlError(f"{source}: [screen] top and chunk_size must be positive integers")
-    confidence = float(screen.get("confidence", 0.8))
+        targets = [targets] if isinstance(targets, str) else targets
+        if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
+            raise QdmlError(f"{source}: [screen] targets = {_show(screen.get('targets'))}: must be a list of target names")
+    top = _integer(screen, "top", "screen", source, DEFAULT_TOP)
+    chunk = _integer(screen, "chunk_size", "screen", source, DEFAULT_CHUNK_SIZE)
+    confidence = _number(screen.get("confidence", 0.8), "[screen] confidence", source)
     if not 0 < confidence < 1:
-        raise QdmlError(f"{source}: [screen] confidence must lie between 0 and 1 (e.g. 0.8)")
+        raise QdmlError(f"{source}: [screen] confidence = {_show(screen['confidence'])}: must lie between 0 and 1 (e.g. 0.8)")
+    model = _text(screen, "model", "screen", source)
+    output = _text(screen, "output", "screen", source)
+    sample = _sample(sample, source)
+
+    n_lig = count_ligands(lig, source)
+    if not n_lig:
+        raise QdmlError(f"{source}: [ligands] selects no ligand (set knowledge_base = true or include = [...])")
+    n_comp = count_compositions(comp, source)
+    if not n_comp:
+        raise QdmlError(f"{source}: [compositions] selects no composition (include = [...] or [[compositions.template]])")
+    n = n_lig * n_comp
+    if max_candidates is not None and n > max_candidates:
+        raise QdmlError(
+            f"{source}: the spec makes up to {_count(n)} candidates ({_count(n_lig)} ligands x {_count(n_comp)} "
+            f"compositions), more than the limit of {max_candidates:,}; narrow it, or raise the limit "
+            "with --max-candidates N"
+        )
     ligands = expand_ligands(lig, source)
     compositions = expand_compositions(comp, source)
     if not ligands:
@@ -166,9 +291,12 @@ def spec_from_dict(data: dict, source: str = "<spec>") -> ScreenSpec:
         raise QdmlError(f"{source}: [compositions] selects no composition (include = [...] or [[compositions.template]])")
     return ScreenSpec(
         ligands=ligands, compositions=compositions, targets=targets, by=by, weights=weights, goals=goals, top=top,
-        chunk_size=chunk, confidence=confidence, sample=sample, model=screen.get("model"),
-        output=screen.get("output"), path=source,
+        chunk_size=chunk, confidence=confidence, sample=sample, model=model, output=output, path=source,
     )
+
+
+def _count(n) -> str:
+    return f"{n:,}" if isinstance(n, int) else "unboundedly many"
 
 
 def _as_list(value, key: str, source: str) -> list[str]:
@@ -176,9 +304,33 @@ def _as_list(value, key: str, source: str) -> list[str]:
         return []
     if isinstance(value, str):
         return [value]
-    if not isinstance(value, list):
-        raise QdmlError(f"{source}: {key} must be a list of strings")
-    return [str(v).strip() for v in value if str(v).strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise QdmlError(f"{source}: {key} = {_show(value)}: must be a list of strings")
+    return [v.strip() for v in value if v.strip()]
+
+
+def _singles(table: dict, source: str) -> tuple[list[str], set[str]]:
+    singles: list[str] = []
+    if _flag(table, "knowledge_base", "ligands", source, False):
+        organic = _flag(table, "include_organic", "ligands", source, True)
+        singles += list(knowledge_base_ligands(include_organic=organic))
+    singles += _as_list(table.get("include"), "[ligands] include", source)
+    exclude = set(_as_list(table.get("exclude"), "[ligands] exclude", source))
+    return [s for s in dict.fromkeys(singles) if s not in exclude], exclude
+
+
+def _mixture_pool(table: dict, singles: list[str], exclude: set[str], source: str) -> list[str]:
+    if not _flag(table, "mixtures_of_two", "ligands", source, False):
+        return []
+    pool = _as_list(table.get("mixture_pool"), "[ligands] mixture_pool", source) or singles
+    return [s for s in dict.fromkeys(pool) if s not in exclude]
+
+
+def count_ligands(table: dict, source: str = "<spec>") -> int:
+    """How many ligands :func:`expand_ligands` gives at most, without building the mixtures."""
+    singles, exclude = _singles(table, source)
+    pool = _mixture_pool(table, singles, exclude, source)
+    return len(singles) + math.comb(len(pool), 2) + len(_as_list(table.get("mixtures"), "[ligands] mixtures", source))
 
 
 def expand_ligands(table: dict, source: str = "<spec>") -> list[str]:
@@ -187,26 +339,54 @@ def expand_ligands(table: dict, source: str = "<spec>") -> list[str]:
     ``mixtures_of_two = true`` mixes every two ligands of ``mixture_pool`` (default: the singles
     selected above), each pair once, in set order.
     """
-    singles: list[str] = []
-    if table.get("knowledge_base", False):
-
-        singles += list(knowledge_base_ligands(include_organic=bool(table.get("include_organic", True))))
-    singles += _as_list(table.get("include"), "[ligands] include", source)
-    exclude = set(_as_list(table.get("exclude"), "[ligands] exclude", source))
-    singles = [s for s in dict.fromkeys(singles) if s not in exclude]
+    singles, exclude = _singles(table, source)
     out = list(singles)
-    if table.get("mixtures_of_two", False):
-        pool = _as_list(table.get("mixture_pool"), "[ligands] mixture_pool", source) or singles
-        pool = [s for s in dict.fromkeys(pool) if s not in exclude]
-        out += [f"{a}/{b}" for a, b in itertools.combinations(pool, 2)]
+    pool = _mixture_pool(table, singles, exclude, source)
+    out += [f"{a}/{b}" for a, b in itertools.combinations(pool, 2)]
     out += _as_list(table.get("mixtures"), "[ligands] mixtures", source)
     return [s for s in dict.fromkeys(out) if s not in exclude]
 
 
 # ----------------------------------------------------------------- composition templates
 
-_PLACEHOLDER = re.compile(r"([A-Z]+[a-z]?)?\{([^{}]+)\}")
-_SINGLE_GROUP = re.compile(r"\(((?:[A-Z][a-z]?|[A-Z]{2,}))\)")
+_SINGLE_GROUP = re.compile(r"\(([A-Z][a-z]?|[A-Z]{2,}+)\)")
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One ``{...}`` placeholder of a template and the species written just before it."""
+
+    start: int  # where the species (or the brace) starts
+    end: int  # after the closing brace
+    species: str
+    expr: str
+
+
+def _slots(template: str) -> list[_Slot]:
+    """The placeholders of a template in one pass (a regex here scanned runs of capitals quadratically).
+
+    A placeholder is ``{`` + text without braces + ``}``; the species before it is a run of capitals
+    and at most one lower-case letter (``Br``, ``FA``), as in ``CsPb(Br{x}Cl{1-x})3``.
+    """
+    slots: list[_Slot] = []
+    open_at, floor = -1, 0
+    for i, ch in enumerate(template):
+        if ch == "{":
+            open_at = i
+        elif ch == "}":
+            if open_at >= 0 and i > open_at + 1:
+                j = open_at
+                if j > floor and template[j - 1].islower() and template[j - 1].isascii():
+                    j -= 1
+                k = j
+                while k > floor and "A" <= template[k - 1] <= "Z":
+                    k -= 1
+                if k == j:  # no capital: a lone lower-case letter is not a species
+                    k = j = open_at
+                slots.append(_Slot(k, i + 1, template[k:open_at], template[open_at + 1:i]))
+                floor = i + 1
+            open_at = -1
+    return slots
 
 
 def _format_number(v: float) -> str:
@@ -219,9 +399,11 @@ _ALLOWED_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name
 
 
 def _compile_expr(text: str, source: str, template: str):
+    if len(text) > _MAX_EXPR:
+        raise QdmlError(f"{source}: template {template[:60]!r}: a {{...}} placeholder longer than {_MAX_EXPR} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise QdmlError(f"{source}: template {template!r}: cannot read {{{text}}}") from None
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES) or (isinstance(node, ast.Constant) and not isinstance(node.value, (int, float))):
@@ -231,19 +413,55 @@ def _compile_expr(text: str, source: str, template: str):
     return code, names
 
 
-def _range_values(spec, name: str, source: str, template: str) -> list[float]:
+def _range_count(spec, name: str, source: str, template: str) -> int | float:
+    """How many values a range gives (``math.inf`` when too many to count), checking its numbers."""
     if isinstance(spec, list):
-        return [float(v) for v in spec]
+        for v in spec:
+            _number(v, f"template {template!r}: {name}", source)
+        return len(spec)
     if isinstance(spec, dict):
-        try:
-            start, stop, step = float(spec["start"]), float(spec["stop"]), float(spec["step"])
-        except (KeyError, TypeError, ValueError):
-            raise QdmlError(f"{source}: template {template!r}: {name} needs start, stop, step (numbers)") from None
+        unknown = sorted(set(spec) - {"start", "stop", "step"})
+        if unknown or not {"start", "stop", "step"} <= set(spec):
+            raise QdmlError(f"{source}: template {template!r}: {name} needs start, stop, step (numbers)")
+        start, stop, step = (_number(spec[k], f"template {template!r}: {name}.{k}", source) for k in ("start", "stop", "step"))
         if step <= 0 or stop < start:
             raise QdmlError(f"{source}: template {template!r}: {name} needs step > 0 and stop >= start")
-        n = int(math.floor((stop - start) / step + 1e-9)) + 1
-        return [round(start + i * step, 10) for i in range(n)]
+        span = (stop - start) / step
+        if not math.isfinite(span) or span > 1e15:
+            return math.inf
+        return int(math.floor(span + 1e-9)) + 1
     raise QdmlError(f"{source}: template {template!r}: {name} must be a list or {{start, stop, step}}")
+
+
+def _range_values(spec, name: str, source: str, template: str) -> list[float]:
+    n = _range_count(spec, name, source, template)
+    if isinstance(spec, list):
+        return [float(v) for v in spec]
+    start, step = float(spec["start"]), float(spec["step"])
+    return [round(start + i * step, 10) for i in range(int(n))]
+
+
+def _template_parts(template: str, ranges: dict, source: str):
+    if not isinstance(template, str):
+        raise QdmlError(f"{source}: template = {_show(template)}: must be a string")
+    parts = [(slot, *_compile_expr(slot.expr, source, template)) for slot in _slots(template)]
+    if not parts:
+        raise QdmlError(f"{source}: template {template!r} has no {{...}} placeholder")
+    names = sorted({n for _, _, ns in parts for n in ns}, key=lambda n: list(ranges).index(n) if n in ranges else -1)
+    missing = [n for n in names if n not in ranges]
+    if missing:
+        raise QdmlError(f"{source}: template {template!r}: no range for {', '.join(missing)}")
+    unused = [n for n in ranges if n not in names]
+    if unused:
+        raise QdmlError(f"{source}: template {template!r}: ranges {', '.join(unused)} are not used")
+    return parts, names
+
+
+def count_template(template: str, ranges: dict, source: str = "<spec>") -> int | float:
+    """How many compositions :func:`expand_template` gives at most, without building them."""
+    _, names = _template_parts(template, ranges, source)
+    counts = [_range_count(ranges[n], n, source, template) for n in names]
+    return 0 if 0 in counts else math.prod(counts)
 
 
 def expand_template(template: str, ranges: dict, source: str = "<spec>") -> list[str]:
@@ -255,37 +473,31 @@ def expand_template(template: str, ranges: dict, source: str = "<spec>") -> list
 
     Examples
     --------
-    >>> expand_template("CsPb(Br{x}Cl{1-x})3", {"x": [0, 0.35, 1]})
-    ['CsPbCl3', 'CsPb(Br0.35Cl0.65)3', 'CsPbBr3']
+    >>> expand_template("CsPb(Br{x}Cl{1-x})3", {"x": [0, 0.4, 1]})
+    ['CsPbCl3', 'CsPb(Br0.4Cl0.6)3', 'CsPbBr3']
     """
-    parts = [(m, *_compile_expr(m.group(2), source, template)) for m in _PLACEHOLDER.finditer(template)]
-    if not parts:
-        raise QdmlError(f"{source}: template {template!r} has no {{...}} placeholder")
-    names = sorted({n for _, _, ns in parts for n in ns}, key=lambda n: list(ranges).index(n) if n in ranges else -1)
-    missing = [n for n in names if n not in ranges]
-    if missing:
-        raise QdmlError(f"{source}: template {template!r}: no range for {', '.join(missing)}")
-    unused = [n for n in ranges if n not in names]
-    if unused:
-        raise QdmlError(f"{source}: template {template!r}: ranges {', '.join(unused)} are not used")
+    parts, names = _template_parts(template, ranges, source)
     grids = [_range_values(ranges[n], n, source, template) for n in names]
     out = []
     for values in itertools.product(*grids):
         env = dict(zip(names, values))
         pieces, last = [], 0
-        for m, code, _ in parts:
-            amount = round(float(eval(code, {"__builtins__": {}}, env)), 10)  # noqa: S307 (whitelisted AST)
-            if amount < 0:
+        for slot, code, _ in parts:
+            try:
+                amount = round(float(eval(code, {"__builtins__": {}}, env)), 10)  # noqa: S307 (whitelisted AST)
+            except (ArithmeticError, ValueError):
+                at = ", ".join(f"{k} = {v:g}" for k, v in env.items())
+                raise QdmlError(f"{source}: template {template!r}: {{{slot.expr}}} has no value at {at}") from None
+            if amount < 0 or not math.isfinite(amount):
                 break
-            species = m.group(1) or ""
-            pieces.append(template[last:m.start()])
-            if amount == 0 and species:
+            pieces.append(template[last:slot.start])
+            if amount == 0 and slot.species:
                 pass
-            elif amount == 1 and species:
-                pieces.append(species)
+            elif amount == 1 and slot.species:
+                pieces.append(slot.species)
             else:
-                pieces.append(species + _format_number(amount))
-            last = m.end()
+                pieces.append(slot.species + _format_number(amount))
+            last = slot.end
         else:
             pieces.append(template[last:])
             text = "".join(pieces)
@@ -294,17 +506,32 @@ def expand_template(template: str, ranges: dict, source: str = "<spec>") -> list
     return out
 
 
-def expand_compositions(table: dict, source: str = "<spec>") -> list[str]:
-    """The composition set: ``include`` then each ``[[compositions.template]]``, minus ``exclude``."""
-    out = _as_list(table.get("include"), "[compositions] include", source)
+def _templates(table: dict, source: str) -> list[tuple[str, dict]]:
     templates = table.get("template", [])
     if isinstance(templates, dict):
         templates = [templates]
+    if not isinstance(templates, list):
+        raise QdmlError(f"{source}: [compositions] template must be [[compositions.template]] tables")
+    out = []
     for t in templates:
         if not isinstance(t, dict) or "template" not in t:
             raise QdmlError(f"{source}: each [[compositions.template]] needs template = \"...\"")
-        ranges = {k: v for k, v in t.items() if k != "template"}
-        out += expand_template(str(t["template"]), ranges, source)
+        out.append((t["template"], {k: v for k, v in t.items() if k != "template"}))
+    return out
+
+
+def count_compositions(table: dict, source: str = "<spec>") -> int | float:
+    """How many compositions :func:`expand_compositions` gives at most, without building them."""
+    n = len(_as_list(table.get("include"), "[compositions] include", source))
+    _as_list(table.get("exclude"), "[compositions] exclude", source)
+    return n + sum(count_template(t, ranges, source) for t, ranges in _templates(table, source))
+
+
+def expand_compositions(table: dict, source: str = "<spec>") -> list[str]:
+    """The composition set: ``include`` then each ``[[compositions.template]]``, minus ``exclude``."""
+    out = _as_list(table.get("include"), "[compositions] include", source)
+    for template, ranges in _templates(table, source):
+        out += expand_template(template, ranges, source)
     exclude = set(_as_list(table.get("exclude"), "[compositions] exclude", source))
     return [s for s in dict.fromkeys(out) if s not in exclude]
 
@@ -625,15 +852,20 @@ class ScreenResult:
 
 
 class _Writer:
-    """Append pyarrow tables to Parquet or CSV (by suffix), via a temporary file renamed at the end."""
+    """Append pyarrow tables to Parquet or CSV (by suffix), via a temporary file renamed at the end.
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+    The path is checked when the writer is made (before any work); CSV text cells are made
+    spreadsheet-safe like every qdml CSV (:func:`qdml.data.io.guard_cell`).
+    """
+
+    def __init__(self, path: str | os.PathLike, inputs=()):
+        from qdml.data.io import check_output
+
+        self.path = check_output(path, "--output", inputs=inputs)
         suffix = self.path.suffix.lower()
         if suffix not in (".parquet", ".pq", ".csv"):
             raise QdmlError(f"--output {self.path}: use a .parquet or .csv file name")
         self.kind = "csv" if suffix == ".csv" else "parquet"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self._w = None
 
@@ -643,24 +875,46 @@ class _Writer:
         if self.kind == "csv":
             import pyarrow.csv as pacsv
 
-            table = pa.table({n: (c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c)
-                              for n, c in zip(table.column_names, table.columns)})
+            table = pa.table({n: _guard_column(c) for n, c in zip(table.column_names, table.columns)})
             if self._w is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._w = pacsv.CSVWriter(str(self.tmp), table.schema)
         else:
             import pyarrow.parquet as pq
 
             if self._w is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._w = pq.ParquetWriter(str(self.tmp), table.schema, compression="zstd")
         self._w.write_table(table)
 
     def close(self, ok: bool) -> None:
-        if self._w is not None:
-            self._w.close()
-        if ok and self._w is not None:
-            os.replace(self.tmp, self.path)
-        elif self.tmp.exists():
-            self.tmp.unlink()
+        try:
+            if self._w is not None:
+                self._w.close()
+            if ok and self._w is not None:
+                os.replace(self.tmp, self.path)
+        except OSError as exc:
+            ok = False
+            raise QdmlError(f"--output {self.path}: cannot write the file ({exc.strerror or exc})") from None
+        finally:
+            if not ok and self.tmp.exists():
+                self.tmp.unlink()
+
+
+def _guard_column(column):
+    """A text column of a CSV output as :func:`qdml.data.io.guard_cell` writes it (numbers untouched)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from qdml.data.io import guard_cell
+
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(pa.string())
+    if not pa.types.is_string(column.type) or len(column) == 0:
+        return column
+    if not pc.any(pc.match_substring_regex(column, r"^[=+\-@\t\r]")).as_py():
+        return column
+    return pa.array([guard_cell(v) for v in column.to_pylist()], pa.string())
 
 
 class _TopN:
@@ -736,13 +990,21 @@ def screen(
 
     if not isinstance(spec, ScreenSpec):
         spec = load_spec(spec)
+    for flag, value in (("--chunk-size", chunk_size), ("--top", top)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise QdmlError(f"{flag} {value}: must be a positive whole number")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+        raise QdmlError(f"--jobs {n_jobs}: give a number of processes (1, 2, ...; -1 = every core)")
+    if scheduler is not None:
+        check_scheduler(scheduler)
+    output = output or spec.output
+    writer = _Writer(output, inputs=[spec.path] if spec.path else []) if output else None
     if plan is None:
         bundle = model if isinstance(model, Bundle) else load_bundle(model or spec.model)
         plan = build_plan(bundle, spec)
     chunk = int(chunk_size or spec.chunk_size)
     n_top = int(top or spec.top)
     n = plan.n_candidates if limit is None else min(int(limit), plan.n_candidates)
-    output = output or spec.output
     n_skipped = spec.n_candidates - plan.n_candidates
 
     keys = {t: (lambda tab, t=t: target_score(t, plan.by, tab[f"{t}_pred"].to_numpy(), tab[f"{t}_lo"].to_numpy(),
@@ -750,7 +1012,6 @@ def screen(
     if len(plan.targets) > 1:
         keys["score"] = lambda tab: tab["score"].to_numpy()
     topn = _TopN(keys, n_top)
-    writer = _Writer(output) if output else None
     tasks = (delayed(score_chunk)(plan, a, b) for a, b in chunk_bounds(n, chunk))
     n_chunks = math.ceil(n / chunk) if n else 0
 
@@ -764,8 +1025,9 @@ def screen(
                 raise QdmlError("--scheduler needs dask.distributed: pip install 'qdml[screen]'") from None
             try:
                 own_client = client = Client(scheduler, set_as_default=False, timeout="20s")
-            except OSError as exc:
-                raise QdmlError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            except (OSError, ValueError, TypeError) as exc:
+                raise QdmlError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
+                                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
         config = parallel_config(backend="dask", client=client, scatter=[plan])
         jobs = -1
     else:
@@ -789,7 +1051,10 @@ def screen(
         if writer is not None:
             writer.close(ok)
         if own_client is not None:
-            own_client.close()
+            try:
+                own_client.close()
+            except (OSError, RuntimeError) as exc:  # a scheduler gone away: the results are already in
+                log.warning("closing the Dask client: %s", exc)
     seconds = time.perf_counter() - t0
     return ScreenResult(
         n_spec=spec.n_candidates, n_screened=done, n_skipped=n_skipped, skipped=plan.skipped,
@@ -798,12 +1063,32 @@ def screen(
     )
 
 
+def check_scheduler(address: str) -> str:
+    """A Dask scheduler address such as ``tcp://10.0.0.5:8786``; anything else is refused at once."""
+    from urllib.parse import urlsplit
+
+    schemes = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+    try:
+        parts = urlsplit(address)
+        ok = parts.scheme in schemes and bool(parts.hostname) and parts.path in ("", "/") and (parts.port is not None or parts.scheme == "inproc")
+    except ValueError:
+        ok = False
+    if not ok or any(ch.isspace() for ch in address):
+        raise QdmlError(f"--scheduler {address!r}: not a scheduler address; write tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)")
+    return address
+
+
 def read_output(path: str | os.PathLike) -> pd.DataFrame:
     """Read a screening output back (Parquet or CSV) as a DataFrame, ligand and qd as strings."""
     p = Path(path)
     if p.suffix.lower() == ".csv":
-        return pd.read_csv(p, keep_default_na=False, na_values=[""],
-                           dtype={"ligand": str, "qd": str, "domain_reason": str})
+        from qdml.data.io import unguard_cell
+
+        frame = pd.read_csv(p, keep_default_na=False, na_values=[""],
+                            dtype={"ligand": str, "qd": str, "domain_reason": str})
+        for c in ("ligand", "qd", "domain_reason"):
+            frame[c] = frame[c].map(lambda v: unguard_cell(v) if isinstance(v, str) else v)
+        return frame
     import pyarrow.parquet as pq
 
     frame = pq.read_table(p).to_pandas()

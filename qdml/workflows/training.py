@@ -15,7 +15,13 @@ from qdml.evaluation.evaluate import evaluate
 from qdml.exceptions import QdmlError
 from qdml.features.context import row_context
 from qdml.features.pair import PairFeaturizer, treated_with_controls
-from qdml.learn.bundle import check_name, package_versions, save_bundle, user_models_dir
+from qdml.learn.bundle import (
+    check_bundle_target,
+    check_name,
+    package_versions,
+    save_bundle,
+    user_models_dir,
+)
 from qdml.learn.domain import ApplicabilityDomain
 from qdml.learn.estimators import (
     DEFAULT_CONFIDENCE,
@@ -59,7 +65,11 @@ def train(
     The bundle goes to ``out_dir``, else to ``<models folder>/<name>`` (see
     :func:`qdml.learn.bundle.user_models_dir`); ``name`` must be a plain name.
     """
-    out = Path(out_dir) if out_dir else user_models_dir(models_dir) / check_name(name)
+    check_name(name)
+    if out_dir is not None:
+        out = check_bundle_target(out_dir)  # a refusal now, not after minutes of training
+    else:
+        out = check_bundle_target(user_models_dir(models_dir) / name)
     targets = list(targets or DEFAULT_TARGETS)
     for t in targets:
         get_target(t)

@@ -133,10 +133,53 @@ def test_semicolon_file_is_detected_and_read_whole(tmp_path):
     assert data.delimiter == ";" and list(data.frame["eqe"]) == [17.3, 26.1]
 
 
-def test_semicolon_file_with_decimal_commas_is_rejected_not_half_read(tmp_path):
-    path = write_csv(tmp_path, "ligand;qd;eqe\nSCN-;CsPbBr3;17,3\n")
+def test_semicolon_file_with_decimal_commas_is_read_and_said(tmp_path, caplog):
+    # what a German or French spreadsheet exports: semicolons between cells, commas in numbers
+    path = write_csv(tmp_path, "ligand;qd;eqe;plqy\nSCN-;CsPbBr3;17,3;82,5\nCl-;CsPbI3;26,1;90\n")
+    with caplog.at_level("WARNING"):
+        data = read_validated(path)
+    assert list(data.frame["eqe"]) == [17.3, 26.1] and list(data.frame["plqy"]) == [82.5, 90.0]
+    assert any("decimal commas" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)
+
+
+def test_thousands_comma_stays_an_error_in_a_comma_file_and_when_ambiguous(tmp_path):
+    comma = write_csv(tmp_path, 'ligand,qd,lmax_cd_m2\nSCN-,CsPbBr3,"48,000"\n', "comma.csv")
+    (p,) = problems_of(comma)
+    assert (p.line, p.column) == (2, "lmax_cd_m2") and "48000" in p.message
+    # 48,000 alone may be 48000 or 48.0: no cell of the file decides, so it is not guessed
+    semi = write_csv(tmp_path, "ligand;qd;lmax_cd_m2\nSCN-;CsPbBr3;48,000\n", "semi.csv")
+    (p,) = problems_of(semi)
+    assert (p.line, p.column) == (2, "lmax_cd_m2") and "not a number" in p.message
+
+
+def test_leading_blank_line_does_not_defeat_semicolon_detection(tmp_path):
+    path = write_csv(tmp_path, "\nligand;qd;eqe\nSCN-;CsPbBr3;17.3\n")
+    data = read_validated(path)
+    assert data.delimiter == ";" and data.frame.loc[3, "eqe"] == 17.3  # header on line 2, row on 3
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_utf16_is_named_not_misread(tmp_path, encoding):
+    path = write_csv(tmp_path, HEADER + "\n" + ROW_SCN + "\n", encoding=encoding)
     (p,) = problems_of(path)
-    assert p.column == "eqe" and "not a number" in p.message
+    assert "UTF-16" in p.message and "UTF-8" in p.message
+
+
+@pytest.mark.parametrize("value", ["100.0001", "1e9", "-0.5"])
+def test_range_message_shows_the_value_as_written(tmp_path, value):
+    (p,) = problems_of(write_csv(tmp_path, f"ligand,qd,plqy\nKBr,CsPbBr3,{value}\n"))
+    assert f"value {value} out of range" in p.message
+
+
+def test_formula_guard_is_read_back_as_the_original(tmp_path):
+    from qdml.data.io import guard_cell, unguard_cell
+
+    for text in ("=HYPERLINK(1)", "+1+1", "-cmd", "@SUM(A1)"):
+        assert guard_cell(text) == "'" + text and unguard_cell(guard_cell(text)) == text
+    for text in ("SO4 2-", "Cs+/Rb+", "-3.5", "+4", "CsPbBr3", "", "'quoted"):
+        assert guard_cell(text) == text and unguard_cell(text) == text
+    path = write_csv(tmp_path, "ligand,qd,plqy,reference\nKBr,CsPbBr3,80,'=1+1\n")
+    assert read_validated(path).frame.loc[2, "reference"] == "=1+1"
 
 
 def test_turn_on_below_photon_energy_is_flagged_not_dropped(tmp_path):
