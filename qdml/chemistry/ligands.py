@@ -221,8 +221,10 @@ def _smiles_index() -> dict[str, str]:
 
 _SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾", "0123456789+-=()")
 _SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉₊₋", "0123456789+-")
-_SUPER_RUN = re.compile(r"\s*([⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾]+)")
-_SUB_RUN = re.compile(r"\s*([₀₁₂₃₄₅₆₇₈₉₊₋]+)")
+# Spaces before a run are dropped; the match starts only where a whitespace run starts and takes
+# it possessively, so a long run of spaces is scanned once (``\s*`` at every start was quadratic).
+_SUPER_RUN = re.compile(r"(?<!\s)\s*+([⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾]+)")
+_SUB_RUN = re.compile(r"(?<!\s)\s*+([₀₁₂₃₄₅₆₇₈₉₊₋]+)")
 _MINUS = {"\u2212": "-", "\ufe63": "-", "\uff0d": "-", "\u2010": "-", "\u2011": "-", "\uff0b": "+"}
 
 

@@ -63,6 +63,6 @@ def run(args) -> int:
         where = f"{args.input}:{i}" if args.input else f"row {i + 1}"
         console(stderr=True).print(f"note: {where} ({row['ligand']} on {row['qd']}): {row['domain_reason']}", markup=False)
     if not resolved.any():
-        console(stderr=True).print("error: no row could be resolved", markup=False)
+        console(stderr=True).print("qdml predict: no row could be resolved", markup=False)
         return 1
     return 0

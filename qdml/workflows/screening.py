@@ -205,7 +205,10 @@ def _target_numbers(table: dict, key: str, source: str) -> dict[str, float]:
                         f"e.g. {key} = {{ peak_nm = {630 if key == 'goals' else 1} }}")
     out = {}
     for name, v in value.items():
-        target = get_target(str(name))
+        try:
+            target = get_target(str(name))
+        except QdmlError as exc:
+            raise QdmlError(f"{source}: [score] {key}: {exc}") from None
         number = _number(v, f"[score] {key}.{name}", source)
         if key == "goals" and not target.contains(number):
             raise QdmlError(f"{source}: [score] goals.{name} = {_show(v)}: outside the range of {name} "
