@@ -31,7 +31,7 @@ def add_args(parser) -> None:
     parser.add_argument(
         "--targets", default=",".join(DEFAULT_TARGETS),
         help="comma-separated targets (default: %(default)s; known: " + ", ".join(
-            f"{t.name} [{t.unit}]" for t in TARGETS.values()) + ")",
+            f"{t.name} [{t.unit}]" for t in TARGETS.values()).replace("%", "%%") + ")",
     )
     parser.add_argument("--name", default="default",
                         help="bundle name, a plain name (letters, digits, '-', '_', '.'): written to "

@@ -86,7 +86,7 @@ def test_spec_goals_must_name_screened_targets(bundle):
     spec = spec_from_dict({**SPEC, "score": {"by": "mean", "goals": {"eqe": 20}}})
     with pytest.raises(QdmlError, match="goals name targets not screened"):
         build_plan(bundle, spec)
-    with pytest.raises(QdmlError, match="goals must map"):
+    with pytest.raises(QdmlError, match='goals.peak_nm = "blue": must be a number'):
         spec_from_dict({**SPEC, "score": {"goals": {"peak_nm": "blue"}}})
 
 
@@ -95,3 +95,36 @@ def test_screen_with_a_peak_goal_ranks_by_distance(bundle):
     best = screen(spec, model=bundle).top["peak_nm"]
     distance = (best["peak_nm_pred"] - 470).abs().to_numpy()
     assert (np.diff(distance) >= -1e-9).all()
+
+
+def test_csv_output_cells_are_spreadsheet_safe_and_read_back_as_written(tmp_path):
+    """A cell a spreadsheet would run as a formula gets a leading quote; qdml reads the original back."""
+    import pyarrow as pa
+
+    from qdml.workflows.screening import _Writer
+
+    writer = _Writer(tmp_path / "s.csv")
+    ligands = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2], pa.int32()), pa.array(["=HYPERLINK(1)", "SO4 2-", "Cs+/Rb+"]))
+    writer.write(pa.table({"candidate": pa.array([0, 1, 2]), "ligand": ligands,
+                           "qd": pa.array(["CsPbBr3", "@SUM(A1)", "InP/ZnSe/ZnS"]), "score": pa.array([-1.5, 2.0, 0.5]),
+                           "domain_reason": pa.array(["", "-x", ""])}))
+    writer.close(True)
+    raw = pd.read_csv(tmp_path / "s.csv", dtype=str, keep_default_na=False)
+    assert list(raw["ligand"]) == ["'=HYPERLINK(1)", "SO4 2-", "Cs+/Rb+"]
+    assert list(raw["qd"]) == ["CsPbBr3", "'@SUM(A1)", "InP/ZnSe/ZnS"] and raw.loc[0, "score"] == "-1.5"
+    back = read_output(tmp_path / "s.csv")
+    assert list(back["ligand"]) == ["=HYPERLINK(1)", "SO4 2-", "Cs+/Rb+"] and back.loc[1, "domain_reason"] == "-x"
+    assert [p.name for p in tmp_path.iterdir()] == ["s.csv"]
+
+
+def test_candidate_count_is_known_before_any_list_is_built():
+    from qdml.exceptions import QdmlError
+    from qdml.workflows.screening import count_compositions, count_ligands
+
+    comp = {"template": [{"template": "CsPb(Br{x}Cl{1-x})3", "x": {"start": 0, "stop": 2**22, "step": 1}}]}
+    assert count_compositions(comp) == 2**22 + 1
+    assert count_ligands({"include": ["Cl-", "Br-", "I-"], "mixtures_of_two": True}) == 3 + 3
+    with pytest.raises(QdmlError, match="up to 12,582,915 candidates"):
+        spec_from_dict({"ligands": {"include": ["Cl-", "Br-", "I-"]}, "compositions": comp})
+    spec = spec_from_dict({**SPEC, "compositions": {"include": ["CsPbBr3"]}}, max_candidates=None)
+    assert spec.n_candidates == len(spec.ligands)
