@@ -72,10 +72,11 @@ def check_confidence(value: float, flag: str = "--confidence") -> float:
     """An interval level strictly between 0 and 1."""
     import math
 
+    from qdml.data.schema import shown
     from qdml.exceptions import QdmlError
 
     if not math.isfinite(value) or not 0 < value < 1:
-        raise QdmlError(f"{flag} {value:g}: must lie between 0 and 1 (e.g. 0.8)")
+        raise QdmlError(f"{flag} {shown(value)}: must lie between 0 and 1 (e.g. 0.8)")
     return value
 
 

@@ -9,7 +9,8 @@ HELP = "check data files against the schema (every problem, with file:line and c
 DESCRIPTION = """\
 Check one or more dataset CSV files without changing them.
 
-Rules: UTF-8 text (BOM allowed), comma-delimited (a semicolon export is detected);
+Rules: UTF-8 text (BOM allowed; UTF-16 is named, not misread), comma-delimited (a
+semicolon export is detected, and its decimal commas, 82,5, are read with a note);
 columns ligand and qd plus at least one measured column; numbers finite and in range
 (eqe 0-100 %, plqy 0-100 % or above only with flags 'quantum-cutting', peak_nm 250-2500,
 fwhm_nm / von_v / lmax_cd_m2 / lifetime_ns > 0, size_nm 0.5-1000, abs_peak_nm 200-3000);

@@ -7,6 +7,7 @@ import pandas as pd
 
 from qdml.chemistry.composition import parse_qd_composition
 from qdml.chemistry.ligands import knowledge_base_ligands, parse_ligand
+from qdml.data.schema import shown
 from qdml.exceptions import QdmlError
 from qdml.learn.bundle import Bundle, load_bundle
 from qdml.learn.estimators import DEFAULT_CONFIDENCE
@@ -109,7 +110,7 @@ def rank(
             if not np.isfinite(value):
                 raise QdmlError(f"{kind} {name}={value}: must be a finite number")
             if kind == "goal" and not target.contains(value):
-                raise QdmlError(f"goal {name}={value:g}: outside the range of {name} "
+                raise QdmlError(f"goal {name}={shown(value)}: outside the range of {name} "
                                 f"({target.low:g}-{target.high:g} {target.unit})")
     bundle = model if isinstance(model, Bundle) else load_bundle(model)
     for t in targets:
