@@ -10,6 +10,7 @@ from qdml.app import state
 from qdml.app.evidence import suggest
 from qdml.app.widgets import keep, put, remember
 from qdml.chemistry.composition import parse_qd_composition
+from qdml.data.io import csv_text
 from qdml.data.schema import COLOURS
 from qdml.exceptions import QdmlError
 from qdml.targets import TARGETS
@@ -125,5 +126,5 @@ def render() -> None:
     chart_target = targets[0]
     st.markdown(f"**{TARGETS[chart_target].header}: prediction (dot), interval (bar), measured (red tick)**")
     st.altair_chart(interval_chart(table, chart_target, top), width="stretch")
-    st.download_button("Download the ranking (CSV)", table.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download the ranking (CSV)", csv_text(table).encode("utf-8"),
                        file_name=f"rank_{qd.replace('/', '-')}_{'_'.join(targets)}.csv", mime="text/csv")

@@ -158,6 +158,11 @@ def guard_frame(frame):
     return out
 
 
+def csv_text(frame, index: bool = False) -> str:
+    """``frame`` as CSV text with spreadsheet-safe cells (for downloads; files use :func:`write_csv`)."""
+    return guard_frame(frame).to_csv(index=index)
+
+
 def write_csv(frame, path: str | os.PathLike, index: bool = False) -> None:
     """Write ``frame`` as CSV atomically with spreadsheet-safe text (every qdml CSV output goes here)."""
     with atomic_write(path) as fh:

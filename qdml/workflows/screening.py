@@ -45,12 +45,15 @@ import pandas as pd
 
 from qdml.chemistry.composition import parse_qd_composition
 from qdml.chemistry.ligands import knowledge_base_ligands, parse_ligand
+from qdml.data.io import check_output, guard_cell, unguard_cell
 from qdml.exceptions import QdmlError
 from qdml.features.context import ligand_elements, qd_elements
 from qdml.features.pair import INTERACTION_FEATURES, InteractionTable
 from qdml.learn.bundle import Bundle, load_bundle
 from qdml.learn.domain import distance_reason, novelty_reason
 from qdml.learn.predictor import finish_prediction, peak_windows
+from qdml.targets import get_target
+from qdml.validation import check_sample_value
 from qdml.workflows.ranking import target_score
 
 log = logging.getLogger(__name__)
@@ -197,8 +200,6 @@ def _text(table: dict, key: str, where: str, source: str) -> str | None:
 
 def _target_numbers(table: dict, key: str, source: str) -> dict[str, float]:
     """``weights`` or ``goals``: known target names mapped to finite numbers (goals within the target's range)."""
-    from qdml.targets import get_target
-
     value = table.get(key, {})
     if not isinstance(value, dict):
         raise QdmlError(f"{source}: [score] {key} = {_show(value)}: must map targets to numbers, "
@@ -218,8 +219,6 @@ def _target_numbers(table: dict, key: str, source: str) -> dict[str, float]:
 
 
 def _sample(table: dict, source: str) -> dict:
-    from qdml.validation import check_sample_value
-
     out = {}
     for key, value in table.items():
         if key == "el_color":
@@ -862,8 +861,6 @@ class _Writer:
     """
 
     def __init__(self, path: str | os.PathLike, inputs=()):
-        from qdml.data.io import check_output
-
         self.path = check_output(path, "--output", inputs=inputs)
         suffix = self.path.suffix.lower()
         if suffix not in (".parquet", ".pq", ".csv"):
@@ -908,8 +905,6 @@ def _guard_column(column):
     """A text column of a CSV output as :func:`qdml.data.io.guard_cell` writes it (numbers untouched)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from qdml.data.io import guard_cell
 
     if pa.types.is_dictionary(column.type):
         column = column.cast(pa.string())
@@ -1085,8 +1080,6 @@ def read_output(path: str | os.PathLike) -> pd.DataFrame:
     """Read a screening output back (Parquet or CSV) as a DataFrame, ligand and qd as strings."""
     p = Path(path)
     if p.suffix.lower() == ".csv":
-        from qdml.data.io import unguard_cell
-
         frame = pd.read_csv(p, keep_default_na=False, na_values=[""],
                             dtype={"ligand": str, "qd": str, "domain_reason": str})
         for c in ("ligand", "qd", "domain_reason"):

@@ -451,7 +451,7 @@ def test_rank_refuses_nan_unknown_targets_and_negative_top(qdml, bundle):
         ("--control-plqy", "150", "value 150 out of range: control_plqy must be within 0-100 %"),
         ("--control-plqy", "-50", "value -50 out of range"),
         ("--control-eqe", "100.0001", "value 100.0001 out of range"),
-        ("--size-nm", "-5", "size_nm must be > 0 nm"),
+        ("--size-nm", "-5", "size_nm must be within 0.5-1000 nm"),
         ("--pristine-peak-nm", "1e9", "value 1e9 out of range: pristine_peak_nm must be within 250-2500 nm"),
         ("--control-peak-nm", "inf", "not a finite number"),
         ("--size-nm", "nan", "not a finite number"),
