@@ -18,11 +18,11 @@ See docs/screening.md and examples/screen_small.toml.
 
 
 def add_args(parser) -> None:
+    from qdml.cli.common import add_model_args
+
     parser.add_argument("spec", metavar="SPEC.toml", help="screening spec (TOML)")
     parser.add_argument("--output", "-o", metavar="OUT.parquet|OUT.csv", help="write every candidate's row here")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the chunks on this Dask distributed scheduler")
-    from qdml.cli.common import add_model_args
-
     parser.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1; -1 = every core)")
     add_model_args(parser, " (or the spec's [screen] model)")
     parser.add_argument("--top", type=int, help="candidates shown per target (default: the spec's)")

@@ -125,7 +125,7 @@ def test_a_taken_or_impossible_port_is_refused_in_one_line():
         r = subprocess.run([sys.executable, "-m", "qdml.cli.main", "app", "--port", str(port)],
                            capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.strip().splitlines() == [
-        f"error: port {port} on 127.0.0.1 is in use; choose another with --port N"]
+        f"qdml app: port {port} on 127.0.0.1 is in use; choose another with --port N"]
     with pytest.raises(QdmlError, match="between 1 and 65535"):
         check_port(70000)
 
