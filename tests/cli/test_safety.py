@@ -208,6 +208,7 @@ def test_add_data_leaves_no_lock_file_behind(qdml, tmp_path):
     target = tmp_path / "data.csv"
     target.write_bytes(dataset_path().read_bytes())
     new = write_csv(tmp_path, "ligand,qd,plqy,reference\nKBr,CsPbBr3,91,our lab\n", "new.csv")
+    (tmp_path / "data.csv.lock").write_text("")  # left by a run killed with kill -9: no lock is held
     r = qdml("add-data", new, "--into", target)
     assert r.code == 0, r.err
     bad = write_csv(tmp_path, "ligand,qd,plqy\nKBr,CsPbBr3,140\n", "bad.csv")
@@ -477,10 +478,13 @@ def test_fractions_that_do_not_sum_to_one_are_refused_not_renormalised(qdml, tmp
     assert qdml("validate", good).code == 0
 
 
-def test_utf16_without_bom_is_named(qdml, tmp_path):
+def test_utf16_without_bom_is_named_and_values_are_shown_as_written(qdml, tmp_path):
     path = write_csv(tmp_path, DATA, "u16.csv", encoding="utf-16-le")
     r = qdml("validate", path)
     assert r.code == 1 and f"error: {path}: file is UTF-16LE text, not UTF-8" in r.err
+    path = write_csv(tmp_path, "ligand,qd,plqy\nKBr,CsPbBr3,100.0001\n", "over.csv")
+    r = qdml("validate", path)
+    assert f"{path}:2: column 'plqy': value 100.0001 out of range" in r.err
 
 
 def test_leading_blank_line_and_decimal_commas(qdml, tmp_path):
