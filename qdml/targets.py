@@ -54,6 +54,17 @@ class Target:
         """Column header for people: ``PLQY (%)``."""
         return f"{self.label} ({self.unit})"
 
+    def format(self, value) -> str:
+        """``value`` rounded to what the data supports (peaks to 1 nm, PLQY to 0.1 %); '' when missing."""
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            return ""
+        if not math.isfinite(v):
+            return ""
+        text = f"{v:.{self.decimals}f}"
+        return text[1:] if text.startswith("-") and float(text) == 0 else text
+
     def contains(self, value: float) -> bool:
         below = value < self.low if self.low_inclusive else value <= self.low
         return math.isfinite(value) and not below and value <= self.high
@@ -87,6 +98,25 @@ TARGETS: dict[str, Target] = {
 DEFAULT_TARGETS: tuple[str, ...] = ("plqy", "eqe", "peak_nm", "fwhm_nm")
 #: Targets with a paired model (what a treatment changes from the control's value).
 PAIRED_TARGETS: tuple[str, ...] = tuple(n for n, t in TARGETS.items() if t.paired_space)
+
+
+#: Suffixes of output columns that carry a target's value (``plqy_pred``, ``peak_nm_lo`` ...).
+VALUE_SUFFIXES = ("_pred", "_lo", "_hi")
+
+
+def column_target(column: str) -> Target | None:
+    """The target whose value an output column holds: ``plqy_pred``, ``measured_eqe``, ``peak_nm``.
+
+    Used to round every table and CSV a user reads to the target's ``decimals``.
+    """
+    name = str(column)
+    if name.startswith("measured_"):
+        name = name[len("measured_"):]
+    for suffix in VALUE_SUFFIXES:
+        if name.endswith(suffix) and name[: -len(suffix)] in TARGETS:
+            name = name[: -len(suffix)]
+            break
+    return TARGETS.get(name)
 
 
 def get_target(name: str) -> Target:

@@ -37,11 +37,16 @@ from qdml.exceptions import Problem, QdmlError, ValidationError
 log = logging.getLogger(__name__)
 
 
-def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = True) -> ValidatedData:
+#: Rows between two progress reports of a long validation.
+PROGRESS_EVERY = 2000
+
+
+def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = True, progress=None) -> ValidatedData:
     """Apply every schema rule to a :class:`~qdml.io.RawTable`; raise with all problems at once.
 
     ``check_pairs=False`` skips the pair-completeness rule, for a file of new rows whose
     controls may already be in the dataset they join (the merged file is checked in full).
+    ``progress`` (optional) is called as ``progress(description, done, total)`` while rows are checked.
     """
     path = raw.path
     problems: list[Problem] = []
@@ -68,7 +73,10 @@ def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = Tr
         frame[col] = frame[col].astype(str).str.strip()
 
     numeric: dict[str, list[float]] = {c: [] for c in numeric_cols}
-    for line, row in frame.iterrows():
+    n_rows = len(frame)
+    for done, (line, row) in enumerate(frame.iterrows()):
+        if progress and done % PROGRESS_EVERY == 0:
+            progress("rows", done, n_rows)
         for col in ("ligand", "qd"):
             if not row[col]:
                 problems.append(Problem(path, line, col, f"{col} is empty"))
@@ -107,6 +115,8 @@ def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = Tr
     if check_pairs:
         problems.extend(_pair_problems(path, frame))
     if resolve_chemistry:
+        if progress:
+            progress("ligands and compositions", n_rows, n_rows)
         problems.extend(_chemistry_problems(path, frame))
     if problems:
         problems.sort(key=lambda p: (p.line or 0, p.column or ""))
@@ -172,9 +182,9 @@ def _peak_prior_flags(row: pd.Series) -> list[str]:
     return [f"implausible-peak: {peak:g} nm is outside the {lo:.0f}-{hi:.0f} nm window of {row['qd']}"]
 
 
-def read_validated(path: str | os.PathLike, resolve_chemistry: bool = True) -> ValidatedData:
+def read_validated(path: str | os.PathLike, resolve_chemistry: bool = True, progress=None) -> ValidatedData:
     """Read and validate a dataset file (bundled or user's). Raises ValidationError listing every problem."""
-    return validate_records(read_csv_text(path), resolve_chemistry=resolve_chemistry)
+    return validate_records(read_csv_text(path), resolve_chemistry=resolve_chemistry, progress=progress)
 
 
 def validate_file(path: str | os.PathLike) -> list[Problem]:

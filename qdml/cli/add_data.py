@@ -14,6 +14,12 @@ rows are appended (existing lines stay byte-identical) with provenance: an empty
 'source' becomes "user file NEW.csv, line N". The write is atomic (temporary file and
 rename) under a file lock, so two add-data runs at once both land. Columns of NEW.csv
 that the dataset lacks are reported and not added.
+
+Controls: an untreated sample is a row with role=control that shares a pair_id with its
+treated rows (e.g. pair_id mylab-2026-01 on the control and on each treatment). Then the
+paired model learns what each treatment changes from your own control. A control row
+without pair_id, or an untreated ('native', 'pristine') row not marked control, lands
+unpaired: add-data warns, naming the line and the fix.
 """
 
 
@@ -33,4 +39,8 @@ def run(args) -> int:
         out.print(f"skipped {len(report.skipped_duplicates)} row(s) already present (lines {', '.join(map(str, report.skipped_duplicates))} of {args.new})")
     if report.dropped_columns:
         out.print(f"columns not in the dataset, not added: {', '.join(report.dropped_columns)}")
+    import sys
+
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0

@@ -55,6 +55,16 @@ def add_sample_args(parser) -> None:
     g.add_argument("--control-peak-nm", metavar="NM", help="measured peak (nm, 250-2500) of your untreated control (paired model)")
 
 
+def load_model(args, fallback: str | None = None):
+    """The bundle named by ``--model`` (or ``fallback``), looked up with ``--models-dir``, loaded.
+
+    Loaded here (not only resolved) because the command quotes the bundle's own CV scores.
+    """
+    from qdml.learn.bundle import load_bundle
+
+    return load_bundle(resolve_model(args, fallback))
+
+
 def sample_values(args) -> dict:
     """The sample flags given, numbers checked with the range and finiteness rules of a file cell."""
     from qdml.validation import check_sample_value
@@ -90,37 +100,23 @@ def check_jobs(value: int, flag: str = "--jobs") -> int:
 
 
 def console(stderr: bool = False):
-    """A rich console; when output is piped or captured, wide enough that tables are not squashed."""
-    import sys
+    """A rich console as wide as the terminal; when output is piped, $COLUMNS or 80 columns.
 
+    Plain messages are not wrapped (a path or a FILE:LINE stays on one line); tables fit the
+    width, and sentences meant for reading wrap at words (``soft_wrap=False`` where printed).
+    """
     from rich.console import Console
 
-    stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else 220
-    return Console(stderr=stderr, highlight=False, width=width)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
-def print_frame(frame, title: str | None = None, max_rows: int = 60, floatfmt: str = "{:.3g}") -> None:
-    """Print a DataFrame as a terminal table (rich), numbers rounded for reading."""
-    import math
+def print_frame(frame, title: str | None = None, max_rows: int = 60, priorities: dict | None = None,
+                headers: dict | None = None, decimals: dict | None = None, hint: str = "") -> None:
+    """Print a DataFrame as a table that fits the terminal (numbers rounded for reading)."""
+    from qdml.cli.tables import frame_columns, show
 
-    from rich.table import Table
-
-    table = Table(title=title, show_lines=False)
-    for col in frame.columns:
-        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fiu" else "left")
-    for _, row in frame.head(max_rows).iterrows():
-        cells = []
-        for value in row:
-            if isinstance(value, float):
-                cells.append("" if math.isnan(value) else floatfmt.format(value))
-            else:
-                cells.append(str(value))
-        table.add_row(*cells)
-    out = console()
-    out.print(table)
-    if len(frame) > max_rows:
-        out.print(f"... {len(frame) - max_rows} more rows (use --output to get them all)")
+    columns = frame_columns(frame.head(max_rows), priorities, headers, decimals)
+    show(console(), columns, title, more_rows=max(len(frame) - max_rows, 0), hint=hint)
 
 
 def print_warnings(problems, limit: int = 20) -> None:
@@ -133,27 +129,56 @@ def print_warnings(problems, limit: int = 20) -> None:
         print(f"note: ... and {len(problems) - limit} more", file=sys.stderr)
 
 
-class progress_callback:
-    """Context manager giving a ``progress(description)`` callable backed by a rich spinner."""
+def add_quiet_arg(parser) -> None:
+    """``-q/--quiet`` after the subcommand too (``qdml train -q``), same meaning as the global one."""
+    import argparse
 
-    def __init__(self, title: str):
+    parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="only errors: no progress bar, no notes")
+
+
+class progress_bar:
+    """Context manager giving ``progress(description, done=None, total=None)`` backed by a rich bar.
+
+    Drawn on stderr, and only when stderr is a terminal and ``quiet`` is false, so piped output,
+    logs and tests stay clean. Without a ``total`` the bar pulses; with one it fills and says
+    how long is left.
+    """
+
+    def __init__(self, title: str, quiet: bool = False):
         self.title = title
+        self.quiet = quiet
 
     def __enter__(self):
         import sys
 
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
+        enabled = sys.stderr.isatty() and not self.quiet
         self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TextColumn("[dim]{task.completed} steps"),
-            TimeElapsedColumn(), console=console(stderr=True), transient=True,
-            disable=not sys.stderr.isatty(),
+            TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+            console=console(stderr=True), transient=True, disable=not enabled,
         )
         self._progress.__enter__()
         self._task = self._progress.add_task(self.title, total=None)
 
-        def step(description: str) -> None:
-            self._progress.update(self._task, description=f"{self.title}: {description}", advance=1)
+        def step(description: str, done: int | None = None, total: int | None = None) -> None:
+            update = {"description": f"{self.title}: {description}"}
+            if total is not None:
+                update["total"] = total
+            if done is not None:
+                update["completed"] = done
+            else:
+                update["advance"] = 1
+            self._progress.update(self._task, **update)
 
         return step
 

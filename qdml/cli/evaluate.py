@@ -23,6 +23,10 @@ ratio, peak shift; baseline: no change). Units: plqy and eqe in %, peak_nm in nm
 --json writes one object per (target, scheme, mode, features) with keys target, scheme,
 mode, features, n, mae, rmse, r2, spearman, mae_sd, baseline_mae, baselines, mae_ci,
 coverage, estimator (plus skill, verdict, n_folds, n_selections).
+The terminal shows one table per target (units in the headers) with the best baseline
+and whether the model beats it, then one plain sentence per target. Every column and
+scheme is explained in docs/evaluation.md and in the report's glossary; --report opens
+with a headline card per target. A progress bar shows on a terminal (not with -q).
 """
 
 
@@ -44,17 +48,12 @@ def add_args(parser) -> None:
 def run(args) -> int:
     import json
 
-    from qdml.cli.common import (
-        check_confidence,
-        check_jobs,
-        console,
-        print_frame,
-        progress_callback,
-    )
+    from qdml.cli.common import check_confidence, check_jobs, console, progress_bar
     from qdml.cli.train import SMALL_DATA_NOTE
+    from qdml.cli.views import print_evaluation
     from qdml.data import dataset_path
     from qdml.data.io import atomic_write, check_output
-    from qdml.evaluation.evaluate import entries_table, evaluate
+    from qdml.evaluation.evaluate import evaluate
     from qdml.validation import load_training_data
 
     check_jobs(args.jobs)
@@ -67,19 +66,22 @@ def run(args) -> int:
     frame, seen, warnings = load_training_data(args.data, args.include_flagged)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     modes = tuple(args.mode or ("absolute", "paired"))
-    with progress_callback("evaluating") as progress:
+    quiet = getattr(args, "quiet", False)
+    with progress_bar("evaluating", quiet=quiet) as progress:
         result = evaluate(frame, targets, args.scheme, modes=modes, random_state=args.seed,
                           confidence=args.confidence, n_jobs=args.jobs, progress=progress)
-    print_frame(entries_table(result.entries), title=f"Nested CV on {len(frame)} rows (MAE in the target's unit)", max_rows=200)
-    console().print(SMALL_DATA_NOTE)
+    out = console()
+    print_evaluation(out, result.entries, title_suffix=f" ({len(frame)} rows)")
+    out.print(SMALL_DATA_NOTE, markup=False, soft_wrap=False)
     if args.json:
         with atomic_write(args.json) as fh:
             json.dump(result.entries, fh, indent=2)
             fh.write("\n")
-        console().print(f"wrote {len(result.entries)} entries to {args.json}")
+        out.print(f"wrote {len(result.entries)} entries to {args.json}", markup=False)
     if args.report:
         from qdml.evaluation.report import write_report
 
-        write_report(args.report, result, frame, seen)
-        console().print(f"wrote report to {args.report}")
+        with progress_bar("report: feature importance", quiet=quiet):
+            write_report(args.report, result, frame, seen)
+        out.print(f"wrote report to {args.report}", markup=False)
     return 0

@@ -36,6 +36,9 @@ ranks and screens untested ligands with 80 % intervals.
 
 Data files are CSV (UTF-8, comma), one sample per row: columns ligand, qd and at least
 one of eqe (%), plqy (%), peak_nm, fwhm_nm, von_v, lmax_cd_m2, lifetime_ns.
+Model bundles: 'qdml train --name NAME' writes to the models folder (--models-dir, else
+$QDML_MODELS_DIR, else ~/.local/share/qdml/models); '--model NAME' reads from there.
+Progress bars go to stderr on a terminal only; -q silences them and every note.
 Run 'qdml <command> --help' for each command's columns and units.
 
 Model bundles: --model NAME is looked up in the user models folder ($QDML_MODELS_DIR,
@@ -51,6 +54,8 @@ def _load(name: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from qdml.cli.common import add_quiet_arg
+
     parser = argparse.ArgumentParser(
         prog="qdml", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -69,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_args(p)
+        add_quiet_arg(p)
         p.set_defaults(_module=module)
     return parser
 

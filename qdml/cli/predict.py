@@ -13,7 +13,10 @@ yellow, orange, red, deep-red, NIR; case-insensitive, unknown -> missing with a 
 size_nm (nm), pristine_peak_nm (nm, the untreated QDs' PL peak), and for the paired model
 control_plqy (%), control_eqe (%), control_peak_nm (nm): the untreated sample's values.
 Other columns pass through unchanged. Output, one row per input row in input order:
-<target>_pred, <target>_lo, <target>_hi (units: plqy/eqe %, peak_nm nm), in_domain, domain_reason.
+<target>_pred, <target>_lo, <target>_hi (units: plqy/eqe %, peak_nm/fwhm_nm nm, rounded to
+what the data supports: 0.1 % and 1 nm), in_domain, domain_reason.
+Under the table, one sentence per target says whether the model beats its best baseline
+in the bundle's cross-validation scores.
 A row whose ligand or QD does not resolve gets empty predictions and the reason; the
 command exits non-zero only if the file is invalid or no row resolves.
 """
@@ -34,10 +37,15 @@ def add_args(parser) -> None:
 
 
 def run(args) -> int:
+    import sys
+
     import pandas as pd
 
-    from qdml.cli.common import check_confidence, console, print_frame, resolve_model, sample_values
-    from qdml.data.io import check_output, write_csv
+    from qdml.cli.common import check_confidence, console, load_model, sample_values
+    from qdml.cli.tables import show
+    from qdml.cli.views import SAVE_HINT, prediction_columns, print_verdicts
+    from qdml.data.io import check_output
+    from qdml.data.output import write_csv
     from qdml.exceptions import QdmlError
     from qdml.validation import read_pairs
     from qdml.workflows.prediction import predict
@@ -51,18 +59,24 @@ def run(args) -> int:
         pairs = pd.DataFrame([{"ligand": args.ligand, "qd": args.qd, **sample_values(args)}])
     else:
         raise QdmlError("give --ligand and --qd, or --input pairs.csv")
-    preds = predict(pairs, model=resolve_model(args), confidence=args.confidence)
+    bundle = load_model(args)
+    preds = predict(pairs, model=bundle, confidence=args.confidence)
     resolved = preds["domain_reason"].astype(str).str.match(r"^(ligand|qd): ").map(lambda b: not b)
+    out = console()
     if args.output:
-        write_csv(preds, args.output)
-        console().print(f"wrote {len(preds)} rows to {args.output}")
-    show = [c for c in preds.columns if c in ("ligand", "qd") or c.endswith(("_pred", "_lo", "_hi")) or c in ("in_domain", "mode")]
-    print_frame(preds[show], title=f"Predictions ({int(args.confidence * 100)} % intervals)")
-    reasons = preds[preds["domain_reason"].astype(str) != ""]
-    for i, row in reasons.head(20).iterrows():
-        where = f"{args.input}:{i}" if args.input else f"row {i + 1}"
-        console(stderr=True).print(f"note: {where} ({row['ligand']} on {row['qd']}): {row['domain_reason']}", markup=False)
+        write_csv(preds, args.output, keep=list(pairs.columns))
+        out.print(f"wrote {len(preds)} rows to {args.output}", markup=False)
+    max_rows = 40
+    show(out, prediction_columns(preds.head(max_rows)),
+         title=f"Predictions: value ({int(round(args.confidence * 100))} % interval)",
+         more_rows=max(len(preds) - max_rows, 0), hint=SAVE_HINT)
+    print_verdicts(out, bundle.metadata.get("cv_scores") or [], bundle.predictor.targets)
+    if not getattr(args, "quiet", False):
+        reasons = preds[preds["domain_reason"].astype(str) != ""]
+        for i, row in reasons.head(20).iterrows():  # one line each: grep and editors rely on it
+            where = f"{args.input}:{i}" if args.input else f"row {i + 1}"
+            print(f"note: {where} ({row['ligand']} on {row['qd']}): {row['domain_reason']}", file=sys.stderr)
     if not resolved.any():
-        console(stderr=True).print("qdml predict: no row could be resolved", markup=False)
+        print("qdml predict: no row could be resolved", file=sys.stderr)
         return 1
     return 0

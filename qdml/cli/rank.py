@@ -28,23 +28,32 @@ def add_args(parser) -> None:
     parser.add_argument("--weight", action="append", metavar="TARGET=W", help="weight of a target in the combined score")
     parser.add_argument("--goal", action="append", metavar="TARGET=VALUE",
                         help="wanted value of a target, e.g. peak_nm=630: closer is better")
-    parser.add_argument("--pareto", action="store_true", help="rank by Pareto front over the targets first")
+    parser.add_argument("--pareto", action="store_true",
+                        help="rank by Pareto front over two or more targets first (needs two --target)")
     parser.add_argument("--candidates", metavar="FILE", help="CSV with a 'ligand' column (default: every knowledge-base ligand)")
     parser.add_argument("--top", type=int, help="show/write only the N best")
     parser.add_argument("--output", "-o", metavar="FILE.csv", help="write the ranking as CSV")
-    parser.add_argument("--plot", metavar="ranking.png", help="plot the top candidates with their intervals")
+    parser.add_argument("--plot", metavar="ranking.png",
+                        help="plot the top candidates with their intervals (with --pareto: the first two "
+                        "targets against each other; with --goal: the goal marked)")
     add_model_args(parser)
     parser.add_argument("--confidence", type=float, default=0.8, help="interval level (default 0.8)")
     add_sample_args(parser)
 
 
 def run(args) -> int:
-    from qdml.cli.common import check_confidence, console, print_frame, resolve_model, sample_values
-    from qdml.data.io import check_output, write_csv
+    from qdml.cli.common import check_confidence, console, load_model, sample_values
+    from qdml.cli.tables import show
+    from qdml.cli.views import SAVE_HINT, print_verdicts, ranking_columns
+    from qdml.data.io import check_output
+    from qdml.data.output import write_csv
     from qdml.exceptions import QdmlError
+    from qdml.targets import get_target
     from qdml.workflows.ranking import rank
 
-    targets = args.target or ["eqe"]
+    targets = list(dict.fromkeys(args.target or ["eqe"]))
+    if args.pareto and len(targets) < 2:
+        raise QdmlError("--pareto needs at least two targets to trade off, e.g. --target eqe --target plqy")
     weights = _assignments(args.weight, "--weight")
     goals = _assignments(args.goal, "--goal")
     check_confidence(args.confidence)
@@ -60,22 +69,41 @@ def run(args) -> int:
 
         candidates = read_pairs_column(args.candidates, "ligand")
     sample = sample_values(args)
-    table = rank(args.qd, targets, by=args.by, candidates=candidates, model=resolve_model(args),
+    bundle = load_model(args)
+    table = rank(args.qd, targets, by=args.by, candidates=candidates, model=bundle,
                  weights={**{t: 1.0 for t in targets}, **weights}, pareto=args.pareto, top=args.top,
                  confidence=args.confidence, sample=sample, goals=goals)
+    out = console()
     if args.output:
-        write_csv(table, args.output)
-        console().print(f"wrote {len(table)} rows to {args.output}")
-    shown = table.drop(columns=["domain_reason"])
+        write_csv(table, args.output, score_decimals=_score_decimals(targets))
+        out.print(f"wrote {len(table)} rows to {args.output}", markup=False)
     wanted = "".join(f" (goal {t} = {v:g})" for t, v in goals.items())
-    print_frame(shown, title=f"Ligands for {args.qd}, ranked by {args.by} of {', '.join(targets)}{wanted}",
-                max_rows=args.top or 30)
+    by = {"mean": "prediction", "lower": "cautious bound", "ucb": "optimistic bound"}[args.by]
+    shown = args.top or 30
+    show(out, ranking_columns(table.head(shown), targets, goals),
+         title=f"Ligands for {args.qd}, ranked by the {by} ({args.by}) of "
+         f"{', '.join(get_target(t).label for t in targets)}{wanted}; "
+         f"value ({int(round(args.confidence * 100))} % interval)",
+         more_rows=max(len(table) - shown, 0), hint=SAVE_HINT)
+    print_verdicts(out, bundle.metadata.get("cv_scores") or [], targets)
     if args.plot:
-        from qdml.evaluation.plots import plot_ranking
+        from qdml.evaluation.plots import plot_pareto, plot_ranking
 
-        plot_ranking(table, targets[0], args.plot, title=f"{args.qd}: top ligands by {args.by} {targets[0]}")
-        console().print(f"wrote {args.plot}")
+        if args.pareto:
+            plot_pareto(table, targets[0], targets[1], args.plot,
+                        title=f"{args.qd}: Pareto fronts of {targets[0]} and {targets[1]} ({args.by})")
+        else:
+            plot_ranking(table, targets[0], args.plot, title=f"{args.qd}: top ligands by {args.by} {targets[0]}",
+                         goal=goals.get(targets[0]))
+        out.print(f"wrote {args.plot}", markup=False)
     return 0
+
+
+def _score_decimals(targets: list[str]) -> int:
+    """One target: the score is in its unit (its decimals); several: SD units (3 decimals)."""
+    from qdml.targets import get_target
+
+    return get_target(targets[0]).decimals if len(targets) == 1 else 3
 
 
 def _assignments(items, flag: str) -> dict[str, float]:

@@ -10,8 +10,9 @@ A/B), compositions (lists, and templates such as CsPb(Br{x}Cl{1-x})3 with x from
 steps of 0.05), targets, the score (mean | lower | ucb, weights) and what the QDs are (sample).
 Candidates are predicted in chunks (memory stays flat), in parallel over chunks on local cores
 (--jobs) or on a Dask distributed cluster (--scheduler tcp://HOST:PORT). Every candidate's
-row (<target>_pred/_lo/_hi, score, in_domain, domain_reason) streams to --output (.parquet or
-.csv); the terminal shows the best candidates per target with their intervals.
+row (<target>_pred/_lo/_hi, score, in_domain, domain_reason) streams to --output (.parquet with
+full floats, or .csv rounded to 0.1 % and 1 nm); the terminal shows the best candidates per
+target with their intervals, and a progress bar while it runs (on a terminal, not with -q).
 A spec that makes more than --max-candidates candidates is refused before any work.
 See docs/screening.md and examples/screen_small.toml.
 """
@@ -33,16 +34,11 @@ def add_args(parser) -> None:
 
 def run(args) -> int:
     import sys
+    import time
 
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    from qdml.cli.common import check_jobs, console, print_frame, resolve_model
+    from qdml.cli.common import check_jobs, console, load_model, progress_bar
+    from qdml.cli.tables import show
+    from qdml.cli.views import print_verdicts, ranking_columns
     from qdml.exceptions import QdmlError
     from qdml.workflows.screening import DEFAULT_MAX_CANDIDATES, check_scheduler, load_spec, screen
 
@@ -54,34 +50,37 @@ def run(args) -> int:
         check_scheduler(args.scheduler)
     limit = DEFAULT_MAX_CANDIDATES if args.max_candidates is None else args.max_candidates
     spec = load_spec(args.spec, max_candidates=limit)
-    model = resolve_model(args, spec.model)
+    bundle = load_model(args, spec.model)
     out = console()
-    out.print(f"{args.spec}: {len(spec.ligands)} ligands x {len(spec.compositions)} compositions = {spec.n_candidates:,} candidates")
-    with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[rate]:,.0f} candidates/s"), TimeRemainingColumn(),
-                  console=console(stderr=True), disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task("screen", total=spec.n_candidates, rate=0.0)
-        import time
-
+    out.print(f"{args.spec}: {len(spec.ligands)} ligands x {len(spec.compositions)} compositions = "
+              f"{spec.n_candidates:,} candidates", markup=False)
+    with progress_bar("screening", quiet=getattr(args, "quiet", False)) as bar:
         t0 = time.perf_counter()
 
         def progress(done, total):
-            bar.update(task, completed=done, total=total, rate=done / max(time.perf_counter() - t0, 1e-9))
+            rate = done / max(time.perf_counter() - t0, 1e-9)
+            bar(f"{rate:,.0f} candidates/s", done, total)
 
-        result = screen(spec, model=model, output=args.output, n_jobs=args.jobs,
+        result = screen(spec, model=bundle, output=args.output, n_jobs=args.jobs,
                         scheduler=args.scheduler, progress=progress, chunk_size=args.chunk_size, top=args.top)
     out.print(f"screened {result.n_screened:,} candidates in {result.seconds:.1f} s "
               f"({result.rate:,.0f}/s, {result.n_chunks} chunks, {result.backend})"
-              + (f"; skipped {result.n_skipped:,} (unresolved ligands or compositions)" if result.n_skipped else ""))
-    for kind, names in result.skipped.items():
-        for name, reason in list(names.items())[:5]:
-            print(f"note: skipped {kind[:-1]} {name!r}: {reason}", file=sys.stderr)
+              + (f"; skipped {result.n_skipped:,} (unresolved ligands or compositions)" if result.n_skipped else ""),
+              markup=False)
+    if not getattr(args, "quiet", False):
+        for kind, names in result.skipped.items():
+            for name, reason in list(names.items())[:5]:
+                print(f"note: skipped {kind[:-1]} {name!r}: {reason}", file=sys.stderr)
+    level = int(round(result.confidence * 100))
     for key, table in result.top.items():
-        cols = ["rank", "ligand", "qd"] + [c for c in table.columns if c.endswith(("_pred", "_lo", "_hi"))] + ["score", "in_domain"]
+        ranked = result.targets if key == "score" else [key]
+        goals = {t: spec.goals[t] for t in ranked if t in spec.goals}
         title = f"Best by {result.by} {key}" if key != "score" else "Best by the weighted score"
         if key in spec.goals:
             title += f" (closest to {spec.goals[key]:g})"
-        print_frame(table[[c for c in cols if c in table.columns]], title=f"{title} ({int(result.confidence * 100)} % intervals)")
+        shown = table.drop(columns=["score"]) if key != "score" else table
+        show(out, ranking_columns(shown, ranked, goals), title=f"{title}; value ({level} % interval)")
+    print_verdicts(out, bundle.metadata.get("cv_scores") or [], result.targets)
     if result.output:
-        out.print(f"wrote {result.n_screened:,} rows to {result.output}")
+        out.print(f"wrote {result.n_screened:,} rows to {result.output}", markup=False)
     return 0

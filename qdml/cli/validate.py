@@ -19,6 +19,7 @@ device-layer or unknown; no exact duplicate rows; every ligand resolves and ever
 composition parses. 'qdml audit' checks what the rows say against their evidence.
 Each problem is printed on one line as FILE:LINE: column 'NAME': message (header = line 1).
 Physically implausible values are kept and flagged (reported as notes).
+Long files show a progress bar on a terminal (not with -q).
 """
 
 
@@ -27,20 +28,22 @@ def add_args(parser) -> None:
 
 
 def run(args) -> int:
-    from qdml.cli.common import print_warnings
+    from qdml.cli.common import print_warnings, progress_bar
     from qdml.exceptions import ValidationError
     from qdml.validation import read_validated
 
     status = 0
     for path in args.files:
         try:
-            data = read_validated(path)
+            with progress_bar(f"validating {path}", quiet=getattr(args, "quiet", False)) as progress:
+                data = read_validated(path, progress=progress)
         except ValidationError as exc:
             for problem in exc.problems:
                 print(f"error: {problem}", file=sys.stderr)
             print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
             status = 1
             continue
-        print_warnings(data.warnings)
+        if not getattr(args, "quiet", False):
+            print_warnings(data.warnings)
         print(f"{path}: OK, {data.n_rows} rows, {len(data.warnings)} flagged")
     return status

@@ -61,8 +61,8 @@ def evaluate(
 ) -> EvaluationResult:
     """Nested CV of every target under every scheme; ``frame`` is validated, flagged rows removed.
 
-    ``progress`` (optional) is called as ``progress(description)`` as each block of folds ends;
-    all blocks of all entries share one pool of ``n_jobs`` workers.
+    ``progress`` (optional) is called as ``progress(description, done, total)`` as each block of
+    folds ends (``total`` blocks in all); all blocks of all entries share one pool of ``n_jobs`` workers.
     """
 
     schemes = list(schemes or SCHEMES)
@@ -112,11 +112,14 @@ def evaluate(
     jobs = [(i, block) for i, (_, _, blocks) in enumerate(tasks) for block in blocks]
     parts: list[list] = [[] for _ in tasks]
     calls = ((tasks[i][1], block, random_state, confidence, tasks[i][0][2]) for i, block in jobs)
-    for (i, _), out in zip(jobs, run_blocks(calls, n_jobs)):
+    if progress:
+        progress("starting", 0, len(jobs))
+    for done, ((i, _), out) in enumerate(zip(jobs, run_blocks(calls, n_jobs)), start=1):
         parts[i].append(out)
         if progress:
             target, scheme, mode, fname = tasks[i][0]
-            progress(f"{target} {mode} {fname} {scheme}")
+            progress(f"{target} {scheme}" + ("" if mode == "absolute" else f" {mode}")
+                     + ("" if fname == "full" else f" {fname}"), done, len(jobs))
     for (key, _, _), entry_parts in zip(tasks, parts):
         preds = assemble_blocks(entry_parts)
         target, scheme, mode, fname = key
@@ -137,12 +140,27 @@ def _subset_keys(keys, mask):
     )
 
 
-def entries_table(entries: list[dict]) -> pd.DataFrame:
-    """A compact table of entries for the terminal: the model beside its baselines."""
+def entries_table(entries: list[dict], target: str | None = None) -> pd.DataFrame:
+    """The model beside its baselines, one row per entry; columns as in :data:`glossary.COLUMNS`.
+
+    With ``target`` only that target's entries are kept and value columns carry its unit in the
+    header (``MAE (%)``); numbers are rounded to the target's decimals plus one.
+    """
+    from qdml.evaluation.glossary import UNIT_COLUMNS
+    from qdml.evaluation.verdict import SHORT, best_baseline, compare
+
     rows = []
     for e in entries:
+        if target is not None and e["target"] != target:
+            continue
         b = e.get("baselines") or {}
-        ci = e.get("mae_ci") or [None, None]
+        ci = list(e.get("mae_ci") or []) + [None, None]
+        d = TARGETS[e["target"]].decimals + 1 if e["target"] in TARGETS else 3
+        best_name, best_mae = best_baseline(e)
+
+        def r(v, d=d):
+            return None if v is None else round(float(v), d)
+
         rows.append(
             {
                 "target": e["target"],
@@ -150,17 +168,25 @@ def entries_table(entries: list[dict]) -> pd.DataFrame:
                 "mode": e["mode"],
                 "features": e["features"],
                 "n": e["n"],
-                "MAE": e["mae"],
-                "95% CI": "" if ci[0] is None else f"{ci[0]:.3g}-{ci[1]:.3g}",
-                "mean MAE": b.get("mean"),
-                "family MAE": b.get("family-mean"),
-                "1-NN MAE": b.get("nearest-neighbour"),
-                "prior/no-chg": b.get("band-gap-prior", b.get("no-change")),
-                "skill": e.get("skill"),
-                "R2": e.get("r2"),
-                "rho": e.get("spearman"),
-                "cover": e.get("coverage"),
+                "MAE": r(e.get("mae")),
+                "MAE 95% CI": "" if ci[0] is None else f"{ci[0]:.{d}f}-{ci[1]:.{d}f}",
+                "best baseline": best_name or "",
+                "best-baseline MAE": r(best_mae),
+                "vs best baseline": SHORT[compare(e)],
+                "mean MAE": r(b.get("mean")),
+                "family-mean MAE": r(b.get("family-mean")),
+                "nearest-neighbour MAE": r(b.get("nearest-neighbour")),
+                "prior / no-change MAE": r(b.get("band-gap-prior", b.get("no-change"))),
+                "skill": r(e.get("skill"), 2),
+                "R²": r(e.get("r2"), 2),
+                "Spearman ρ": r(e.get("spearman"), 2),
+                "coverage": r(e.get("coverage"), 2),
+                "interval width": r(e.get("interval_width")),
                 "model": e.get("estimator"),
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if target is not None and target in TARGETS:
+        unit = TARGETS[target].unit
+        table = table.rename(columns={c: f"{c} ({unit})" for c in UNIT_COLUMNS})
+    return table

@@ -32,6 +32,46 @@ class MergeReport:
     skipped_duplicates: list[int] = field(default_factory=list)  # lines in the new file
     dropped_columns: list[str] = field(default_factory=list)
     rows_after: int = 0
+    warnings: list[str] = field(default_factory=list)  # FILE:LINE: message, e.g. an unpaired control
+
+
+def pairing_warnings(path: str, header: list[str], records: list[list[str]], lines: list[int], into: str) -> list[str]:
+    """Rows that will not pair: a control without ``pair_id``, or an untreated sample not marked as control.
+
+    A control pairs with its treated rows through a shared ``pair_id``; without one the paired
+    model (what a treatment changes from the control) never sees it. Validation cannot refuse
+    these rows (an unpaired control is a legal row), so they are warned about, with the fix.
+    """
+    from qdml.chemistry.ligands import parse_ligand
+
+    out = []
+    stem = Path(path).stem
+    for line, rec in zip(lines, records):
+        values = dict(zip(header, rec))
+        role = str(values.get("role", "") or "").strip()
+        pair = str(values.get("pair_id", "") or "").strip()
+        ligand = str(values.get("ligand", "") or "").strip()
+        qd = str(values.get("qd", "") or "").strip().replace(" ", "")
+        suggestion = f"{stem}-{qd}" if qd else f"{stem}-1"
+        if role == "control" and not pair:
+            out.append(
+                f"{path}:{line}: column 'pair_id': control row ({ligand} on {qd}) landed in {into} without a "
+                f"pair_id, so no treated row pairs with it and the paired model cannot learn from it; to pair it, "
+                f"give it and its treated rows one shared pair_id (e.g. '{suggestion}') in {into}"
+            )
+            continue
+        if role != "control":
+            try:
+                untreated = parse_ligand(ligand).name == "native"
+            except QdmlError:
+                untreated = False
+            if untreated:
+                out.append(
+                    f"{path}:{line}: column 'role': ligand '{ligand}' reads as the untreated sample but role is "
+                    f"'{role or 'empty'}', so it landed in {into} as a treatment; if it is your control, set "
+                    f"role=control and a pair_id shared with its treated rows (e.g. '{suggestion}') there"
+                )
+    return out
 
 
 def _row_key(values: dict, columns: list[str], decimal: str = ".") -> tuple:
@@ -165,6 +205,7 @@ def _merge_locked(new_path: Path, new_raw, target: Path) -> MergeReport:
     old_keys = {_row_key(dict(zip(header, rec)), header, old_raw.decimal) for rec in old_raw.records}
     dropped = [c for c in new_raw.header if c not in header]
     report = MergeReport(str(target), 0, [], dropped)
+    added_records, added_lines = [], []
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=old_raw.delimiter, lineterminator="\n")
     appended: list[int] = []  # line in NEW.csv of each appended row
@@ -182,6 +223,8 @@ def _merge_locked(new_path: Path, new_raw, target: Path) -> MergeReport:
         writer.writerow([guard_cell(v) for v in row])
         appended.append(line)
         report.added += 1
+        added_records.append(rec)
+        added_lines.append(line)
     if not report.added:
         report.rows_after = len(old_raw.records)
         return report
@@ -198,6 +241,7 @@ def _merge_locked(new_path: Path, new_raw, target: Path) -> MergeReport:
     with atomic_write(target, "wb", encoding=None) as fh:
         fh.write(merged)
     report.rows_after = checked.n_rows
+    report.warnings = pairing_warnings(str(new_path), new_raw.header, added_records, added_lines, str(target))
     return report
 
 

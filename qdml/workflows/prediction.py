@@ -63,7 +63,7 @@ def normalise_pairs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return frame, sorted(set(warnings))
 
 
-def predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
+def predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CONFIDENCE, models_dir=None) -> pd.DataFrame:
     """Predict every target of a bundle for each row of ``pairs`` (columns ligand, qd, optional extras).
 
     Returns the input columns unchanged, then ``<target>_pred``, ``<target>_lo``, ``<target>_hi``
@@ -71,8 +71,10 @@ def predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CONFIDE
     Rows whose ligand or QD does not resolve get empty predictions and the reason.
     With ``control_<target>`` columns, rows that have them are predicted by the paired model
     (what the treatment changes) where the bundle has one; ``mode`` says which model answered.
+    ``model`` is a loaded bundle, a bundle folder, or a name looked up in ``models_dir`` (see
+    :func:`qdml.learn.bundle.user_models_dir`) and then among the shipped bundles.
     """
-    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    bundle = model if isinstance(model, Bundle) else load_bundle(model, models_dir)
     predictor = bundle.predictor
     frame, warnings = normalise_pairs(pairs)
     for w in warnings:

@@ -82,6 +82,7 @@ def rank(
     sample: dict | None = None,
     data=None,
     goals: dict[str, float] | None = None,
+    models_dir=None,
 ) -> pd.DataFrame:
     """Score candidate ligands (default: every knowledge-base ligand) for one QD, best first.
 
@@ -95,7 +96,9 @@ def rank(
     if by not in ("mean", "lower", "ucb"):
         raise QdmlError(f"--by must be mean, lower or ucb, not {by!r}")
     parse_qd_composition(qd)  # a QD that does not parse is the user's error, said at once
-    targets = [targets] if isinstance(targets, str) else list(targets)
+    targets = [targets] if isinstance(targets, str) else list(dict.fromkeys(targets))
+    if pareto and len(targets) < 2:
+        raise QdmlError(f"Pareto ranking trades targets off against each other: give two or more (got {', '.join(targets)})")
     for t in targets:
         get_target(t)
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
@@ -112,7 +115,7 @@ def rank(
             if kind == "goal" and not target.contains(value):
                 raise QdmlError(f"goal {name}={shown(value)}: outside the range of {name} "
                                 f"({target.low:g}-{target.high:g} {target.unit})")
-    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    bundle = model if isinstance(model, Bundle) else load_bundle(model, models_dir)
     for t in targets:
         if t not in bundle.predictor.targets:
             raise QdmlError(f"model {bundle.path} has no {t!r} model (has {', '.join(bundle.predictor.targets)})")

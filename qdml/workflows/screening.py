@@ -52,7 +52,7 @@ from qdml.features.pair import INTERACTION_FEATURES, InteractionTable
 from qdml.learn.bundle import Bundle, load_bundle
 from qdml.learn.domain import distance_reason, novelty_reason
 from qdml.learn.predictor import finish_prediction, peak_windows
-from qdml.targets import get_target
+from qdml.targets import column_target, get_target
 from qdml.validation import check_sample_value
 from qdml.workflows.ranking import target_score
 
@@ -857,10 +857,13 @@ class _Writer:
     """Append pyarrow tables to Parquet or CSV (by suffix), via a temporary file renamed at the end.
 
     The path is checked when the writer is made (before any work); CSV text cells are made
-    spreadsheet-safe like every qdml CSV (:func:`qdml.data.io.guard_cell`).
+    spreadsheet-safe like every qdml CSV (:func:`qdml.data.io.guard_cell`), and CSV numbers are
+    rounded to what the data supports (the target's decimals; ``score`` to ``score_decimals``);
+    Parquet keeps full floats for programs.
     """
 
-    def __init__(self, path: str | os.PathLike, inputs=()):
+    def __init__(self, path: str | os.PathLike, inputs=(), score_decimals: int = 3):
+        self.score_decimals = score_decimals
         self.path = check_output(path, "--output", inputs=inputs)
         suffix = self.path.suffix.lower()
         if suffix not in (".parquet", ".pq", ".csv"):
@@ -875,7 +878,7 @@ class _Writer:
         if self.kind == "csv":
             import pyarrow.csv as pacsv
 
-            table = pa.table({n: _guard_column(c) for n, c in zip(table.column_names, table.columns)})
+            table = pa.table({n: self._csv_column(n, c) for n, c in zip(table.column_names, table.columns)})
             if self._w is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._w = pacsv.CSVWriter(str(self.tmp), table.schema)
@@ -886,6 +889,19 @@ class _Writer:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._w = pq.ParquetWriter(str(self.tmp), table.schema, compression="zstd")
         self._w.write_table(table)
+
+    def _csv_column(self, name: str, column):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pa.types.is_floating(column.type):
+            target = column_target(name)
+            if target is not None and name != target.name:
+                return pc.round(column, target.decimals)
+            if name == "score":
+                return pc.round(column, self.score_decimals)
+            return column
+        return _guard_column(column)
 
     def close(self, ok: bool) -> None:
         try:
@@ -967,6 +983,7 @@ def screen(
     chunk_size: int | None = None,
     top: int | None = None,
     plan: ScreenPlan | None = None,
+    models_dir=None,
 ) -> ScreenResult:
     """Screen every candidate of ``spec``; stream rows to ``output`` (.parquet or .csv) and return the top.
 
@@ -982,6 +999,7 @@ def screen(
     limit : screen only the first ``limit`` resolved candidates
     chunk_size, top : override the spec's values
     plan : a plan already built for this spec and bundle (benchmarks reuse one)
+    models_dir : folder of named bundles (default: ``$QDML_MODELS_DIR``, else the user data folder)
     """
     from joblib import Parallel, delayed, parallel_config
 
@@ -998,7 +1016,7 @@ def screen(
     output = output or spec.output
     writer = _Writer(output, inputs=[spec.path] if spec.path else []) if output else None
     if plan is None:
-        bundle = model if isinstance(model, Bundle) else load_bundle(model or spec.model)
+        bundle = model if isinstance(model, Bundle) else load_bundle(model or spec.model, models_dir)
         plan = build_plan(bundle, spec)
     chunk = int(chunk_size or spec.chunk_size)
     n_top = int(top or spec.top)
@@ -1010,6 +1028,8 @@ def screen(
     if len(plan.targets) > 1:
         keys["score"] = lambda tab: tab["score"].to_numpy()
     topn = _TopN(keys, n_top)
+    if writer is not None:  # a single target's score is in its unit; several: SD units
+        writer.score_decimals = get_target(plan.targets[0]).decimals if len(plan.targets) == 1 else 3
     tasks = (delayed(score_chunk)(plan, a, b) for a, b in chunk_bounds(n, chunk))
     n_chunks = math.ceil(n / chunk) if n else 0
 

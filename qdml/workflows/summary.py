@@ -18,7 +18,11 @@ def _safe(parser, value: str, attr: str) -> str:
 
 
 def summarize(data: ValidatedData) -> dict[str, pd.DataFrame]:
-    """Tables a curator reads before training: what the data covers and what it lacks."""
+    """Tables a curator reads before training: what the data covers and what it lacks.
+
+    ``left_out`` lists exactly the rows training leaves out by default (an excluding flag such as
+    ``suspect-value``); ``notes`` the flagged rows that stay in training.
+    """
 
     frame = data.frame
     lig_class = frame["ligand"].map(lambda v: _safe(parse_ligand, v, "ligand_class"))
@@ -45,7 +49,10 @@ def summarize(data: ValidatedData) -> dict[str, pd.DataFrame]:
             "max": [frame[c].max() for c in MEASURED],
         }
     )
-    flagged = frame[frame["flags"] != ""][["ligand", "qd", "flags"]].reset_index()
+    excluded = frame["flags"].map(is_excluded)
+    # exactly the rows training leaves out (an excluding flag); other flags are notes kept in training
+    left_out = frame[excluded][["ligand", "qd", "flags"]].reset_index()
+    notes = frame[(frame["flags"] != "") & ~excluded][["ligand", "qd", "flags"]].reset_index()
     pairs = frame[frame["pair_id"] != ""]["pair_id"].nunique()
     overview = pd.DataFrame(
         {
@@ -68,5 +75,7 @@ def summarize(data: ValidatedData) -> dict[str, pd.DataFrame]:
         "qd_family": counts(family, "qd_family"),
         "sample": sample,
         "coverage": coverage,
-        "flagged": flagged,
+        "left_out": left_out,
+        "notes": notes,
+        "flagged": frame[frame["flags"] != ""][["ligand", "qd", "flags"]].reset_index(),  # every flagged row
     }

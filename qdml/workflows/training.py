@@ -62,6 +62,8 @@ def train(
 ) -> TrainResult:
     """Fit one Pipeline per target (features -> conformal regressor) and save the bundle.
 
+    ``progress`` (optional) is called as ``progress(description, done, total)``.
+
     The bundle goes to ``out_dir``, else to ``<models folder>/<name>`` (see
     :func:`qdml.learn.bundle.user_models_dir`); ``name`` must be a plain name.
     """
@@ -77,11 +79,20 @@ def train(
     featurizer = PairFeaturizer().set_output(transform="pandas").fit(frame)
     X = featurizer.transform(frame)
 
+    # progress: the CV blocks, then one step per fitted model (absolute and paired)
+    n_fits = len(targets) * (2 if paired else 1)
+    steps = {"cv": 0}
+
+    def cv_progress(description, done, total):
+        steps["cv"] = total
+        progress(f"cross-validation: {description}", done, total + n_fits)
+
     entries = []
     if schemes:
         modes = ("absolute", "paired") if paired else ("absolute",)
         entries = evaluate(frame, targets, list(schemes), modes=modes, random_state=random_state,
-                           n_jobs=n_jobs, progress=progress).entries
+                           n_jobs=n_jobs, progress=cv_progress if progress else None).entries
+    fitted = 0
 
     models, paired_models, target_meta = {}, {}, {}
     for target in targets:
@@ -90,7 +101,8 @@ def train(
             log.warning("%s: only %d rows; no model trained", target, int(mask.sum()))
             continue
         if progress:
-            progress(f"fit {target}")
+            progress(f"fit {target}", steps["cv"] + fitted, steps["cv"] + n_fits)
+        fitted += 2 if paired else 1
         Xt, yt = X[mask], frame[target].to_numpy(float)[mask]
         sel = select_estimator(Xt, yt, target, random_state=random_state)
         chosen, estimator, fallback = sel.name, sel.estimator, None

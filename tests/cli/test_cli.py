@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -16,7 +17,9 @@ QDML = [sys.executable, "-m", "qdml.cli.main"]
 
 
 def run(*args, cwd=None):
-    return subprocess.run(QDML + [str(a) for a in args], capture_output=True, text=True, cwd=cwd)
+    # a wide pipe: tables keep every column, so the assertions below read whole headers
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(QDML + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +180,7 @@ def test_rank_with_a_peak_goal_puts_the_closest_peaks_first(tmp_path, model_dir)
     assert bad.returncode != 0 and "not ranked" in bad.stderr and "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow
 def test_evaluate_writes_json_with_contract_keys_and_an_offline_report(tmp_path):
     import json
 
@@ -192,10 +196,19 @@ def test_evaluate_writes_json_with_contract_keys_and_an_offline_report(tmp_path)
         assert keys <= set(e) and e["scheme"] == "leave-one-qd-out" and e["mode"] == "absolute"
         assert isinstance(e["baselines"], dict) and len(e["mae_ci"]) == 2 and 0 <= e["coverage"] <= 1
     page = html.read_text()
-    assert "data:image/png;base64," in page and "http" not in page.split("<body>", 1)[1].split("sha256", 1)[0]
-    assert "leave-one-qd-out" in r.stdout and "mean MAE" in r.stdout
+    assert "data:image/png;base64," in page and "http" not in page
+    # opens with a headline card per target, before any figure; ends with a glossary of every column
+    body = page.split("<body>", 1)[1]
+    assert body.index("class='card") < body.index("<img")
+    assert "Peak (nm)" in body.split("<img", 1)[0] and "best baseline" in body.split("<img", 1)[0]
+    glossary = body.split("<h2>Glossary</h2>", 1)[1]
+    for column in ("MAE", "best baseline", "vs best baseline", "skill", "coverage", "Spearman ρ"):
+        assert f"<dt>{column}" in glossary
+    assert "ligand__" not in page and "_missing" not in page  # features under readable names
+    assert "leave-one-qd-out" in r.stdout and "MAE (nm)" in r.stdout and "best baseline" in r.stdout
 
 
+@pytest.mark.slow
 def test_screen_small_example_writes_rows_and_shows_the_best(tmp_path):
     out = tmp_path / "screen.csv"
     r = run("screen", "examples/screen_small.toml", "--output", out, cwd=str(__import__("pathlib").Path(__file__).parents[2]))

@@ -62,6 +62,7 @@ def test_intervals_widen_out_of_domain(bundle_dir):
     assert width[1] > width[0]
 
 
+@pytest.mark.slow
 def test_training_is_reproducible_bit_for_bit(bundle_dir, tmp_path):
     again = tmp_path / "again"
     train(targets=["plqy", "peak_nm"], out_dir=again, schemes=())

@@ -49,6 +49,7 @@ def test_cluster_folds_partition_rows(bundled, keys):
     assert len(tested) == len(set(tested))
 
 
+@pytest.mark.slow
 def test_shuffled_target_scores_no_better_than_the_mean(bundled):
     """If nested CV leaked, a model could 'predict' a shuffled PLQY; it must not beat the mean."""
     rng = np.random.default_rng(7)
@@ -59,6 +60,7 @@ def test_shuffled_target_scores_no_better_than_the_mean(bundled):
     assert entry["mae"] >= entry["baseline_mae"] * 0.9 or hi >= entry["baseline_mae"]
 
 
+@pytest.mark.slow
 def test_entries_have_every_json_key_and_baselines_on_same_folds(bundled):
     result = evaluate(bundled, ["peak_nm"], ["leave-one-ligand-out"])
     assert {(e["features"]) for e in result.entries} == {"full", "composition-only"}
@@ -77,6 +79,7 @@ def test_schemes_are_the_contract_names():
                        "leave-one-reference-out", "leave-one-cluster-out", "leave-one-element-out")
 
 
+@pytest.mark.slow
 def test_shared_model_choices_never_see_a_test_row_of_their_block(bundled, keys, monkeypatch):
     """Leave-one-out shares one inner-CV choice per block of folds; none may train on a held-out row."""
     import qdml.evaluation.crossval as crossval
