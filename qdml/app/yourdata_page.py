@@ -85,9 +85,11 @@ def _retrain(ws, metadata: dict) -> None:
     with st.status("Retraining...", expanded=True) as status:
         line = st.empty()
 
-        def progress(what: str) -> None:
-            steps["n"] += 1
-            line.write(f"step {steps['n']}: {what} ({time.monotonic() - started:.0f} s)")
+        def progress(what: str, done: int | None = None, total: int | None = None) -> None:
+            # evaluate and train report (description, done, total)
+            steps["n"] = done if done is not None else steps["n"] + 1
+            of = f" of {total}" if total else ""
+            line.write(f"step {steps['n']}{of}: {what} ({time.monotonic() - started:.0f} s)")
 
         try:
             before = []
