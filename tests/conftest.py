@@ -22,3 +22,13 @@ def write_csv(tmp_path: pathlib.Path, text: str, name: str = "lab.csv", encoding
 @pytest.fixture
 def good_csv(tmp_path):
     return write_csv(tmp_path, "\n".join([HEADER, ROW_SCN, ROW_CL, ROW_IN]) + "\n")
+
+
+@pytest.fixture(scope="session")
+def small_bundle(tmp_path_factory):
+    """A bundle of the default targets trained on the bundled data without CV scores (seconds), shared."""
+    from qdml.workflows.training import train
+
+    out = tmp_path_factory.mktemp("shared-bundle") / "bundle"
+    train(out_dir=out, schemes=())
+    return out

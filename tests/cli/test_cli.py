@@ -23,11 +23,8 @@ def run(*args, cwd=None):
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("m") / "bundle"
-    r = run("train", "--no-cv", "--output-dir", out)
-    assert r.returncode == 0, r.stderr
-    return out
+def model_dir(small_bundle):
+    return small_bundle
 
 
 def test_help_is_fast_and_explains_units():

@@ -9,6 +9,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -76,12 +77,19 @@ def run_with_tty_stderr(*args, cwd=None):
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    """A bundle trained by name into a models folder (no CV: seconds), as a user retraining would."""
+def models(tmp_path_factory, small_bundle):
+    """A models folder holding the shared small bundle under the name 'lab'."""
     folder = tmp_path_factory.mktemp("models")
-    assert main(["-q", "train", "--no-cv", "--name", "lab", "--models-dir", str(folder)]) == 0
-    assert (folder / "lab" / "metadata.json").is_file()
+    shutil.copytree(small_bundle, folder / "lab")
     return folder
+
+
+def test_train_by_name_writes_into_the_models_folder_and_says_how_to_use_it(run, tmp_path):
+    folder = tmp_path / "my models"
+    r = run("train", "--no-cv", "--targets", "fwhm_nm", "--name", "widths", "--models-dir", folder, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (folder / "widths" / "metadata.json").is_file() and not (tmp_path / "models").exists()
+    assert "qdml predict --model widths --models-dir" in r.stdout and "no cross-validation scores" in " ".join(r.stdout.split()).lower()
 
 
 def test_every_command_taking_a_model_documents_models_dir(run):
