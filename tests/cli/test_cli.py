@@ -13,6 +13,10 @@ import pytest
 from qdml.data import dataset_path
 from tests.conftest import HEADER, ROW_CL, ROW_SCN, write_csv
 
+# End to end: a fresh interpreter per call. The fast lane drives the same entry point in-process
+# (tests/cli/test_output.py).
+pytestmark = pytest.mark.slow
+
 QDML = [sys.executable, "-m", "qdml.cli.main"]
 
 
