@@ -108,9 +108,17 @@ EXPECTED_FAILED: dict[str, dict[str, str]] = {
 
 
 @parametrize_with_checks(
-    [ARDGaussianProcess(), RareIndicatorFilter(), ConformalRegressor(Ridge()), PriorResidualRegressor(Ridge(), prior_index=0),
+    [RareIndicatorFilter(), ConformalRegressor(Ridge()), PriorResidualRegressor(Ridge(), prior_index=0),
      GroupMeanRegressor(indices=[0])],
     expected_failed_checks=lambda est: EXPECTED_FAILED.get(type(est).__name__, {}),
 )
 def test_sklearn_estimator_contract(estimator, check):
+    check(estimator)
+
+
+# The Gaussian process refits an ARD kernel for each of ~50 checks: the slowest block of the suite
+# (about a quarter of 'make test-fast'), so it runs in the full suite only.
+@pytest.mark.slow
+@parametrize_with_checks([ARDGaussianProcess()])
+def test_sklearn_estimator_contract_of_the_gaussian_process(estimator, check):
     check(estimator)
