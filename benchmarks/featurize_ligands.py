@@ -1,7 +1,7 @@
 """Throughput of LigandFeaturizer: rows/s for 100 000 rows drawn from the knowledge base.
 
 Run: ``python benchmarks/featurize_ligands.py [n_rows]``. Prints the cold time (first call:
-mendeleev tables, parsing every unique ligand once) and the warm time (cached vectors, only the
+element tables, parsing every unique ligand once) and the warm time (cached vectors, only the
 gather), as rows/s. A ratio benchmark, not a timed test.
 """
 

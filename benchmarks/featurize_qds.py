@@ -1,7 +1,7 @@
 """Throughput of QDFeaturizer: 100 000 rows drawn from ~30 unique compositions.
 
 Run: ``python benchmarks/featurize_qds.py [n_rows]``. Prints rows per second for a cold run
-(parsing, mendeleev tables) and a warm run (composition caches filled).
+(parsing, element tables) and a warm run (composition caches filled).
 """
 
 from __future__ import annotations

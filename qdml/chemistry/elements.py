@@ -1,12 +1,13 @@
-"""Element and ion properties, read from mendeleev's tables once per process.
+"""Element and ion properties, from two small tables generated from mendeleev.
 
-``mendeleev.element('X')`` is a database query (~0.3 s a call, uncached), so this module reads
-the whole ``elements``, ``ionicradii`` and ``ionizationenergies`` tables once with
-``mendeleev.fetch.fetch_table`` (lazily, on first use) into plain dicts; every later lookup is a
-dict access. Missing data is returned as ``None`` -- never a silent NaN -- so callers decide
-(impute with an indicator column, or raise).
+``datasets/elements.csv`` (one row per element) and ``datasets/ionic_radii.csv`` (Shannon
+radii) are written by ``python scripts/make_element_table.py`` from mendeleev's database (its
+version is in their header). Reading them takes milliseconds; importing mendeleev and querying
+its tables took 1.5-2 s a process and pulled in sqlalchemy, pint and dask. Missing data is
+returned as ``None`` -- never a silent NaN -- so callers decide (impute with an indicator
+column, or raise).
 
-Sources (through mendeleev 1.3): Shannon, Acta Cryst. A 1976, 32, 751 (ionic radii); NIST ASD
+Sources (through mendeleev): Shannon, Acta Cryst. A 1976, 32, 751 (ionic radii); NIST ASD
 (ionization energies); CRC Handbook, 95th ed. (electron affinities); Schwerdtfeger & Nagle,
 Mol. Phys. 2019, 117, 1200 (static dipole polarizabilities of neutral atoms); Parr & Pearson,
 J. Am. Chem. Soc. 1983, 105, 7512 (absolute hardness, eta = (I - A) / 2).
@@ -48,62 +49,50 @@ def is_element(symbol: str) -> bool:
     return symbol in _SYMBOL_SET
 
 
-def _clean(value: Any) -> Any:
-    """NaN / pandas NA / empty string -> None; numpy scalars -> Python scalars."""
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    try:
-        import pandas as pd
+ELEMENTS_FILE = "elements.csv"
+RADII_FILE = "ionic_radii.csv"
+_IONIZATION = "ionization_energy_"
+_TEXT_COLUMNS = frozenset({"symbol", "coordination", "spin"})
 
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):  # array-likes: not a scalar missing value
-        pass
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+
+def _rows(name: str) -> list[dict[str, Any]]:
+    """Rows of a bundled table (``#`` lines are its header notes): numbers as int/float, '' as None."""
+    import csv
+
+    from qdml.data import bundled_path
+
+    with open(bundled_path(name), encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(line for line in fh if not line.startswith("#"))
+        rows = []
+        for rec in reader:
+            row: dict[str, Any] = {}
+            for key, text in rec.items():
+                if key in _TEXT_COLUMNS:
+                    row[key] = text
+                elif text == "":
+                    row[key] = None
+                else:
+                    row[key] = int(text) if key in ("atomic_number", "charge") else float(text)
+            rows.append(row)
+    return rows
 
 
 @functools.lru_cache(maxsize=1)
 def _tables() -> dict[str, Any]:
-    """Read the three mendeleev tables once and index them by symbol (lazy import: ~2 s)."""
-    from mendeleev.fetch import fetch_table
-
-    elements = fetch_table("elements")
+    """Read the element and radius tables once and index them by symbol."""
     by_symbol: dict[str, dict[str, Any]] = {}
-    z_to_symbol: dict[int, str] = {}
-    for rec in elements.to_dict(orient="records"):
-        sym = str(rec["symbol"])
-        by_symbol[sym] = {k: _clean(v) for k, v in rec.items()}
-        z_to_symbol[int(rec["atomic_number"])] = sym
-
-    radii: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for rec in fetch_table("ionicradii").to_dict(orient="records"):
-        sym = z_to_symbol.get(int(rec["atomic_number"]))
-        if sym is None:
-            continue
-        radii.setdefault((sym, int(rec["charge"])), []).append(
-            {
-                "coordination": str(_clean(rec["coordination"]) or ""),
-                "spin": str(_clean(rec["spin"]) or ""),
-                "ionic_radius": _clean(rec["ionic_radius"]),
-                "crystal_radius": _clean(rec["crystal_radius"]),
-                "most_reliable": bool(_clean(rec["most_reliable"]) or False),
-            }
-        )
-
-    # mendeleev's Element.ionenergies keys are degrees (1 = first ionization) = ion_charge + 1.
     ionization: dict[str, dict[int, float]] = {}
-    for rec in fetch_table("ionizationenergies").to_dict(orient="records"):
-        sym = z_to_symbol.get(int(rec["atomic_number"]))
-        energy = _clean(rec["ionization_energy"])
-        if sym is None or energy is None:
-            continue
-        ionization.setdefault(sym, {})[int(rec["ion_charge"]) + 1] = float(energy)
+    for rec in _rows(ELEMENTS_FILE):
+        sym = str(rec["symbol"])
+        by_symbol[sym] = {k: v for k, v in rec.items() if not k.startswith(_IONIZATION)}
+        ionization[sym] = {
+            int(k.removeprefix(_IONIZATION)): v for k, v in rec.items() if k.startswith(_IONIZATION) and v is not None
+        }
+    radii: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for rec in _rows(RADII_FILE):
+        radii.setdefault((rec["symbol"], rec["charge"]), []).append(
+            {k: rec[k] for k in ("coordination", "spin", "ionic_radius", "crystal_radius")}
+        )
     return {"elements": by_symbol, "radii": radii, "ionization": ionization}
 
 
@@ -114,7 +103,7 @@ def _check(symbol: str) -> None:
 
 
 def element_property(symbol: str, name: str) -> Any:
-    """Any column of mendeleev's ``elements`` table for one element, or None when missing.
+    """A column of ``datasets/elements.csv`` (mendeleev's names) for one element, or None when missing.
 
     Examples: ``element_property("Cs", "en_pauling")``, ``element_property("In", "atomic_weight")``.
     A column name that does not exist raises ``KeyError`` (a typo must not read as "missing").
@@ -122,7 +111,7 @@ def element_property(symbol: str, name: str) -> Any:
     _check(symbol)
     row = _tables()["elements"][symbol]
     if name not in row:
-        raise KeyError(f"mendeleev's elements table has no column {name!r}")
+        raise KeyError(f"{ELEMENTS_FILE} has no column {name!r} (known: {', '.join(sorted(row))})")
     return row[name]
 
 
@@ -156,7 +145,7 @@ def dipole_polarizability(symbol: str) -> float | None:
 
 
 def ionization_energy_ev(symbol: str, degree: int = 1) -> float | None:
-    """The ``degree``-th ionization energy in eV (1 = neutral -> +1)."""
+    """The ``degree``-th ionization energy in eV (1 = neutral -> +1); degrees 1-9 are tabulated."""
     _check(symbol)
     return _tables()["ionization"].get(symbol, {}).get(int(degree))
 
@@ -226,7 +215,7 @@ def shannon_radius_pm(
     Returns
     -------
     float or None
-        None when Shannon has no entry for this ion (e.g. S2- in mendeleev's copy).
+        None when Shannon has no entry for this ion (e.g. Sn2+, P3-).
     """
     _check(symbol)
     if kind not in ("ionic", "crystal"):
