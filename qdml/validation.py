@@ -11,28 +11,33 @@ import logging
 import math
 import os
 
+import numpy as np
 import pandas as pd
 
 from qdml.chemistry.composition import parse_qd_composition, plausible_peak_range_nm
 from qdml.chemistry.ligands import parse_ligand
 from qdml.data import dataset_path
-from qdml.data.io import read_csv_text
+from qdml.data.io import ColumnTable, read_csv_columns, read_csv_text
 from qdml.data.schema import (
     COLUMNS,
     DESCRIPTORS,
     MEASURED,
     PEAK_TYPES,
+    QUANTUM_CUTTING_PLQY_MAX,
     REQUIRED,
     ROLES,
     SAMPLES,
     TREATMENTS,
+    VON_MIN_FRACTION_OF_PHOTON_EV,
     ValidatedData,
     check_range,
+    flag_tokens,
     is_excluded,
     parse_number,
     plausibility_flags,
 )
 from qdml.exceptions import Problem, QdmlError, ValidationError
+from qdml.targets import HC_EV_NM
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +46,74 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 2000
 
 
-def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = True, progress=None) -> ValidatedData:
-    """Apply every schema rule to a :class:`~qdml.io.RawTable`; raise with all problems at once.
+def parse_numbers(values, decimal: str = ".") -> tuple[np.ndarray, dict[int, str]]:
+    """:func:`~qdml.data.schema.parse_number` on every cell of a column, each distinct text once.
 
-    ``check_pairs=False`` skips the pair-completeness rule, for a file of new rows whose
-    controls may already be in the dataset they join (the merged file is checked in full).
-    ``progress`` (optional) is called as ``progress(description, done, total)`` while rows are checked.
+    Returns the floats (NaN where empty or not a number) and ``{row position: message}`` for the
+    cells that are not finite numbers. Cells that ``float`` reads as they stand are converted in
+    bulk (the same ``float`` that ``parse_number`` calls); only the rest go one by one.
+    """
+    codes, uniques = pd.factorize(values if isinstance(values, pd.Series) else pd.Series(values, dtype=object),
+                                  use_na_sentinel=False)
+    texts = [str(u) for u in uniques]
+    stripped = [t.strip() for t in texts]
+    filled = [i for i, t in enumerate(stripped) if t]
+    parsed: list = [None] * len(texts)
+    try:
+        bulk = np.array([stripped[i] for i in filled], dtype=object).astype(float)
+    except (ValueError, TypeError):
+        parsed = [parse_number(t, decimal) for t in texts]
+    else:  # float() took every cell as it stands: no comma, so the decimal mark changes nothing
+        finite = np.isfinite(bulk)
+        for i, value, ok in zip(filled, bulk.tolist(), finite.tolist()):
+            parsed[i] = value if ok else parse_number(texts[i], decimal)
+    table = np.array([math.nan if p is None or isinstance(p, str) else p for p in parsed] or [math.nan], dtype=float)
+    floats = table[codes] if len(codes) else np.empty(0)
+    errors = {}
+    bad = [k for k, p in enumerate(parsed) if isinstance(p, str)]
+    if bad:
+        for pos in np.flatnonzero(np.isin(codes, bad)):
+            errors[int(pos)] = parsed[codes[pos]]
+    return floats, errors
+
+
+def _per_value(column: pd.Series, fn, dtype) -> np.ndarray:
+    """``fn`` of each cell of a text column, computed once per distinct value."""
+    codes, uniques = pd.factorize(column)
+    table = np.array([fn(u) for u in uniques], dtype=dtype)
+    return table[codes] if len(table) else np.zeros(len(codes), dtype=dtype)
+
+
+def _out_of_range(col: str, values: np.ndarray, flags: pd.Series | None) -> np.ndarray:
+    """Positions where :func:`~qdml.data.schema.check_range` would complain (it words the message)."""
+    _, lo, hi, lo_inclusive = MEASURED[col] if col in MEASURED else DESCRIPTORS[col]
+    high = np.full(len(values), hi)
+    if col == "plqy" and flags is not None:
+        cutting = _per_value(flags, lambda f: "quantum-cutting" in flag_tokens(f), bool)
+        high = np.where(cutting, QUANTUM_CUTTING_PLQY_MAX, hi)
+    with np.errstate(invalid="ignore"):
+        below = values < lo if lo_inclusive else values <= lo
+        return np.flatnonzero(~np.isnan(values) & (below | (values > high)))
+
+
+def _column_frame(table) -> pd.DataFrame:
+    """The file's cells as text columns, indexed by file line (header = 1)."""
+    if not isinstance(table, ColumnTable):
+        table = ColumnTable.from_raw(table)
+    return pd.DataFrame({name: col.array for name, col in zip(table.header, table.columns)},
+                        columns=table.header, index=pd.Index(table.lines, name="line"), copy=False)
+
+
+def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = True, progress=None) -> ValidatedData:
+    """Apply every schema rule to a file read by :func:`~qdml.data.io.read_csv_columns` (or a
+    :class:`~qdml.data.io.RawTable`); raise with all problems at once. A ``ColumnTable``'s
+    columns move into the returned frame (the table is left empty).
+
+    Each rule runs on whole columns (distinct values checked once), so a million rows take
+    seconds; problems come out sorted by line and column. ``check_pairs=False`` skips the
+    pair-completeness rule, for a file of new rows whose controls may already be in the dataset
+    they join (the merged file is checked in full). ``progress`` (optional) is called as
+    ``progress(description, done, total)``.
     """
     path = raw.path
     problems: list[Problem] = []
@@ -60,8 +127,11 @@ def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = Tr
         )
     if problems:
         raise ValidationError(problems)
+    sha256 = raw.sha256 if isinstance(raw, ColumnTable) else hashlib.sha256(raw.raw_bytes).hexdigest()
 
-    frame = pd.DataFrame(raw.records, columns=header, index=pd.Index(raw.lines, name="line"), dtype=object)
+    frame = _column_frame(raw)
+    if isinstance(raw, ColumnTable):
+        raw.columns = []  # the frame holds them now: a million rows of text is kept once
     for col in COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
@@ -71,47 +141,32 @@ def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = Tr
     text_cols = [c for c in frame.columns if c not in numeric_cols]
     for col in text_cols:
         frame[col] = frame[col].astype(str).str.strip()
-
-    numeric: dict[str, list[float]] = {c: [] for c in numeric_cols}
+    lines = frame.index.to_numpy()
     n_rows = len(frame)
-    for done, (line, row) in enumerate(frame.iterrows()):
-        if progress and done % PROGRESS_EVERY == 0:
-            progress("rows", done, n_rows)
-        for col in ("ligand", "qd"):
-            if not row[col]:
-                problems.append(Problem(path, line, col, f"{col} is empty"))
-        if row["role"] not in ROLES:
-            problems.append(Problem(path, line, "role", f"role {row['role']!r} must be 'treated' or 'control'"))
-        if row["sample"] not in SAMPLES:
-            problems.append(Problem(path, line, "sample", f"sample {row['sample']!r} must be device, film or solution"))
-        if row["peak_type"] not in PEAK_TYPES:
-            problems.append(Problem(path, line, "peak_type", f"peak_type {row['peak_type']!r} must be PL or EL"))
-        if row["treatment"] and row["treatment"] not in TREATMENTS:
-            problems.append(
-                Problem(path, line, "treatment", f"treatment {row['treatment']!r} must be one of {', '.join(TREATMENTS)}")
-            )
-        for col in numeric_cols:
-            parsed = parse_number(str(row[col]), raw.decimal)
-            if isinstance(parsed, str):
-                problems.append(Problem(path, line, col, parsed))
-                parsed = None
-            elif parsed is not None:
-                err = check_range(col, parsed, row["flags"], text=str(row[col]))
-                if err:
-                    problems.append(Problem(path, line, col, err))
-            numeric[col].append(math.nan if parsed is None else parsed)
+    if progress:
+        progress("rows", 0, n_rows)
+
+    def at(positions, column, messages):
+        problems.extend(Problem(path, int(lines[i]), column, m) for i, m in zip(positions, messages))
+
+    for col in ("ligand", "qd"):
+        empty = np.flatnonzero((frame[col] == "").to_numpy())
+        at(empty, col, [f"{col} is empty"] * len(empty))
+    for col, allowed, words in (("role", ROLES, "must be 'treated' or 'control'"),
+                                ("sample", SAMPLES, "must be device, film or solution"),
+                                ("peak_type", PEAK_TYPES, "must be PL or EL"),
+                                ("treatment", {"", *TREATMENTS}, f"must be one of {', '.join(TREATMENTS)}")):
+        wrong = np.flatnonzero(~frame[col].isin(allowed).to_numpy())
+        at(wrong, col, [f"{col} {frame[col].iat[i]!r} {words}" for i in wrong])
     for col in numeric_cols:
-        frame[col] = pd.Series(numeric[col], index=frame.index, dtype=float)
+        values, errors = parse_numbers(frame[col], raw.decimal)
+        at(errors, col, errors.values())
+        wrong = _out_of_range(col, values, frame["flags"])
+        at(wrong, col, [check_range(col, float(values[i]), frame["flags"].iat[i], text=str(frame[col].iat[i]))
+                        for i in wrong])
+        frame[col] = pd.Series(values, index=frame.index, dtype=float)
 
-    # Exact duplicates: the same record twice is a copy-paste slip, never a replicate.
-    keyed = frame.astype(str).apply(tuple, axis=1)
-    first_seen: dict[tuple, int] = {}
-    for line, key in keyed.items():
-        if key in first_seen:
-            problems.append(Problem(path, line, None, f"exact duplicate of line {first_seen[key]}"))
-        else:
-            first_seen[key] = line
-
+    problems.extend(_duplicate_problems(path, frame))
     if check_pairs:
         problems.extend(_pair_problems(path, frame))
     if resolve_chemistry:
@@ -123,48 +178,110 @@ def validate_records(raw, resolve_chemistry: bool = True, check_pairs: bool = Tr
         raise ValidationError(problems)
 
     warnings = []
-    auto = frame.apply(plausibility_flags, axis=1)
+    extra = _plausibility_flags(frame, resolve_chemistry)
+    if extra:
+        rows = list(extra)
+        old = frame["flags"].to_numpy(dtype=object)[rows]
+        frame.loc[frame.index[rows], "flags"] = [
+            "; ".join([f for f in [before] if f] + extra[i]) for i, before in zip(rows, old)
+        ]
+    flags = frame["flags"]
+    excluded = _per_value(flags, is_excluded, bool)
+    for i in np.flatnonzero(excluded):
+        warnings.append(Problem(path, int(lines[i]), "flags", "flagged, left out of training by default: " + flags.iat[i]))
+    return ValidatedData(path, frame, sha256, raw.delimiter, warnings)
+
+
+def _duplicate_problems(path: str, frame: pd.DataFrame) -> list[Problem]:
+    """The same record twice is a copy-paste slip, never a replicate: every later copy is reported.
+
+    Rows are compared on every column as text (a float by its exact bits, which is the same as
+    comparing ``repr``), one column at a time: a row's code is refined by each column's exact
+    factorization, so memory stays at one column's worth however wide the file.
+    """
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for c in frame.columns:
+        values = frame[c].to_numpy(dtype=float).view(np.int64) if frame[c].dtype.kind == "f" else frame[c]
+        col_codes, uniques = pd.factorize(values)
+        codes, _ = pd.factorize(codes * len(uniques) + col_codes)  # both < n: no overflow
+    dup = pd.Series(codes).duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return []
+    lines = frame.index.to_numpy()
+    first = pd.Series(lines).groupby(codes).transform("first").to_numpy()
+    return [Problem(path, int(lines[i]), None, f"exact duplicate of line {int(first[i])}") for i in np.flatnonzero(dup)]
+
+
+def _plausibility_flags(frame: pd.DataFrame, resolve_chemistry: bool) -> dict[int, list[str]]:
+    """``{row position: new flag tokens}``: physics checks that keep a value but flag it."""
+    out: dict[int, list[str]] = {}
+    peak, von = frame["peak_nm"].to_numpy(float), frame["von_v"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low_von = np.flatnonzero(~np.isnan(peak) & ~np.isnan(von) & (peak > 0)
+                                 & (von < VON_MIN_FRACTION_OF_PHOTON_EV * (HC_EV_NM / peak)))
+    for i in low_von:
+        found = plausibility_flags(frame.iloc[i])
+        if found:
+            out.setdefault(int(i), []).extend(found)
     if resolve_chemistry:
-        auto = auto + frame.apply(_peak_prior_flags, axis=1)
-    for line, extra in auto.items():
-        if extra:
-            frame.at[line, "flags"] = "; ".join([f for f in [frame.at[line, "flags"]] if f] + extra)
-    for line, flags in frame["flags"].items():
-        if is_excluded(flags):
-            warnings.append(Problem(path, line, "flags", "flagged, left out of training by default: " + flags))
-    return ValidatedData(path, frame, hashlib.sha256(raw.raw_bytes).hexdigest(), raw.delimiter, warnings)
+        has_peak = np.flatnonzero(~np.isnan(peak))
+        codes, uniques = pd.factorize(frame["qd"])
+        window = [_peak_window(q) for q in uniques]
+        for i in has_peak:
+            lo, hi = window[codes[i]]
+            if lo is not None and hi is not None and not lo <= peak[i] <= hi:
+                found = _peak_prior_flags(frame.iloc[i])
+                if found:
+                    out.setdefault(int(i), []).extend(found)
+    return dict(sorted(out.items()))
+
+
+def _peak_window(qd: str) -> tuple[float | None, float | None]:
+    try:
+        return plausible_peak_range_nm(parse_qd_composition(qd))
+    except QdmlError:
+        return None, None
 
 
 def _pair_problems(path: str, frame: pd.DataFrame) -> list[Problem]:
-    out = []
     with_pairs = frame[frame["pair_id"] != ""]
-    for pid, group in with_pairs.groupby("pair_id", sort=False):
-        n_control = int((group["role"] == "control").sum())
-        n_treated = int((group["role"] != "control").sum())
-        if n_control != 1 or n_treated < 1:
-            out.append(
-                Problem(
-                    path,
-                    int(group.index[0]),
-                    "pair_id",
-                    f"pair_id {pid!r} needs exactly one control and at least one treated row "
-                    f"(has {n_control} control, {n_treated} treated)",
-                )
-            )
-    return out
+    if with_pairs.empty:
+        return []
+    pid = with_pairs["pair_id"]
+    control = (with_pairs["role"] == "control").astype(int)
+    n_control = control.groupby(pid, sort=False).sum()
+    n_treated = (1 - control).groupby(pid, sort=False).sum()
+    first = pd.Series(with_pairs.index.to_numpy(), index=with_pairs.index).groupby(pid.to_numpy(), sort=False).first()
+    bad = (n_control != 1) | (n_treated < 1)
+    return [
+        Problem(
+            path,
+            int(first[p]),
+            "pair_id",
+            f"pair_id {p!r} needs exactly one control and at least one treated row "
+            f"(has {int(n_control[p])} control, {int(n_treated[p])} treated)",
+        )
+        for p in bad.index[bad.to_numpy()]
+    ]
 
 
 def _chemistry_problems(path: str, frame: pd.DataFrame) -> list[Problem]:
     """Every ligand must resolve and every QD composition must parse (checked once per value)."""
     out = []
+    lines = frame.index.to_numpy()
     for col, parser in (("ligand", parse_ligand), ("qd", parse_qd_composition)):
-        for value, lines in frame.groupby(col, sort=False).groups.items():
+        codes, uniques = pd.factorize(frame[col])
+        failed: dict[int, str] = {}
+        for k, value in enumerate(uniques):
             if not value:
                 continue
             try:
                 parser(value)
             except QdmlError as exc:
-                out.extend(Problem(path, int(line), col, str(exc)) for line in lines)
+                failed[k] = str(exc)
+        if failed:
+            for i in np.flatnonzero(np.isin(codes, list(failed))):
+                out.append(Problem(path, int(lines[i]), col, failed[codes[i]]))
     return out
 
 
@@ -184,7 +301,7 @@ def _peak_prior_flags(row: pd.Series) -> list[str]:
 
 def read_validated(path: str | os.PathLike, resolve_chemistry: bool = True, progress=None) -> ValidatedData:
     """Read and validate a dataset file (bundled or user's). Raises ValidationError listing every problem."""
-    return validate_records(read_csv_text(path), resolve_chemistry=resolve_chemistry, progress=progress)
+    return validate_records(read_csv_columns(path), resolve_chemistry=resolve_chemistry, progress=progress)
 
 
 def validate_file(path: str | os.PathLike) -> list[Problem]:
@@ -244,28 +361,33 @@ def read_pairs(path: str | os.PathLike, strict: bool = True) -> pd.DataFrame:
     ranges of the matching dataset column. ``strict=True`` also requires every ligand and QD
     to resolve (featurize); predict passes ``strict=False`` and reports unresolved rows instead.
     The frame's index is the line number in the file (header = 1); other columns pass through.
+    Every rule runs on whole columns (each distinct text once): a million rows take seconds.
     """
-    raw = read_csv_text(path)
+    raw = read_csv_columns(path)
     problems = [Problem(raw.path, 1, c, f"required column '{c}' is missing") for c in REQUIRED if c not in raw.header]
     if problems:
         raise ValidationError(problems)
-    frame = pd.DataFrame(raw.records, columns=raw.header, index=pd.Index(raw.lines, name="line"), dtype=object)
+    frame = _column_frame(raw)
+    lines = raw.lines
+    raw.columns = []
     for col in ("ligand", "qd"):
         frame[col] = frame[col].astype(str).str.strip()
     for col in PAIR_NUMERIC:
         if col not in frame.columns:
             continue
-        values = []
-        for line, text in frame[col].items():
-            parsed, err = _sample_number(col, str(text), raw.decimal)
-            if err:
-                problems.append(Problem(raw.path, line, col, err))
-            values.append(math.nan if parsed is None else parsed)
+        values, errors = parse_numbers(frame[col], raw.decimal)
+        texts = frame[col]
+        for i in sorted(set(errors) | set(_out_of_range(PAIR_NUMERIC[col], values, None).tolist())):
+            _, err = _sample_number(col, str(texts.iat[i]), raw.decimal)
+            problems.append(Problem(raw.path, int(lines[i]), col, err))
+            values[i] = math.nan
         frame[col] = values
-    for line, row in frame.iterrows():
-        for col in ("ligand", "qd"):
-            if not row[col]:
-                problems.append(Problem(raw.path, line, col, f"{col} is empty"))
+    for col in ("ligand", "qd"):
+        problems.extend(Problem(raw.path, int(lines[i]), col, f"{col} is empty")
+                        for i in np.flatnonzero((frame[col] == "").to_numpy()))
+    for col in frame.columns:
+        if col not in ("ligand", "qd") and col not in PAIR_NUMERIC:
+            frame[col] = frame[col].astype(object)  # passed through as read
     if strict:
         problems.extend(_chemistry_problems(raw.path, frame))
     if problems:

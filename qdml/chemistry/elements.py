@@ -15,10 +15,12 @@ J. Am. Chem. Soc. 1983, 105, 7512 (absolute hardness, eta = (I - A) / 2).
 
 from __future__ import annotations
 
+import csv
 import functools
 import math
 from typing import Any
 
+from qdml.data import bundled_path
 from qdml.exceptions import QdmlError
 
 #: The 118 element symbols (IUPAC), in atomic-number order. Kept here so that formula parsing
@@ -57,10 +59,6 @@ _TEXT_COLUMNS = frozenset({"symbol", "coordination", "spin"})
 
 def _rows(name: str) -> list[dict[str, Any]]:
     """Rows of a bundled table (``#`` lines are its header notes): numbers as int/float, '' as None."""
-    import csv
-
-    from qdml.data import bundled_path
-
     with open(bundled_path(name), encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(line for line in fh if not line.startswith("#"))
         rows = []

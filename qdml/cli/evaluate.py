@@ -42,7 +42,8 @@ def add_args(parser) -> None:
     parser.add_argument("--json", metavar="PATH", help="write the entries as a JSON list")
     parser.add_argument("--report", metavar="PATH.html", help="write a self-contained HTML report (plots inline)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--jobs", type=int, default=1, help="parallel outer folds (joblib; default 1)")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="worker processes for the blocks of folds (joblib; default 2; 1 runs in this process)")
 
 
 def run(args) -> int:

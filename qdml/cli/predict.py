@@ -34,23 +34,28 @@ def add_args(parser) -> None:
     f.add_argument("--output", "-o", metavar="preds.csv", help="write predictions here (CSV)")
     add_model_args(parser)
     parser.add_argument("--confidence", type=float, default=0.8, help="interval level between 0 and 1 (default 0.8)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="processes for a large --input, 20 000 rows at a time (default 1; -1 = every core)")
 
 
 def run(args) -> int:
+    from qdml.cli.common import start_bundle_command
+
+    start_bundle_command()  # first: see its docstring
     import sys
 
     import pandas as pd
 
-    from qdml.cli.common import check_confidence, console, load_model, sample_values
+    from qdml.cli.common import check_confidence, check_jobs, console, load_model, sample_values
     from qdml.cli.tables import show
     from qdml.cli.views import SAVE_HINT, prediction_columns, print_verdicts
-    from qdml.data.io import check_output
-    from qdml.data.output import write_csv
+    from qdml.data.io import atomic_write, check_output
     from qdml.exceptions import QdmlError
     from qdml.validation import read_pairs
-    from qdml.workflows.prediction import predict
+    from qdml.workflows.prediction import predict_chunks
 
     check_confidence(args.confidence)
+    check_jobs(args.jobs)
     if args.output:
         check_output(args.output, "--output", inputs=[args.input])
     if args.input:
@@ -60,23 +65,61 @@ def run(args) -> int:
     else:
         raise QdmlError("give --ligand and --qd, or --input pairs.csv")
     bundle = load_model(args)
-    preds = predict(pairs, model=bundle, confidence=args.confidence)
-    resolved = preds["domain_reason"].astype(str).str.match(r"^(ligand|qd): ").map(lambda b: not b)
+    seen = _Seen()
+    chunks = predict_chunks(pairs, model=bundle, confidence=args.confidence, n_jobs=args.jobs,
+                            as_csv=bool(args.output))
     out = console()
     if args.output:
-        write_csv(preds, args.output, keep=list(pairs.columns))
-        out.print(f"wrote {len(preds)} rows to {args.output}", markup=False)
-    max_rows = 40
-    show(out, prediction_columns(preds.head(max_rows)),
+        with atomic_write(args.output) as fh:  # rows streamed as their chunk is predicted
+            for chunk, text in chunks:
+                fh.write(text)
+                seen.add(chunk)
+        out.print(f"wrote {seen.rows} rows to {args.output}", markup=False)
+    else:
+        for chunk in chunks:
+            seen.add(chunk)
+    show(out, prediction_columns(seen.head),
          title=f"Predictions: value ({int(round(args.confidence * 100))} % interval)",
-         more_rows=max(len(preds) - max_rows, 0), hint=SAVE_HINT)
+         more_rows=max(seen.rows - seen.SHOW, 0), hint=SAVE_HINT)
     print_verdicts(out, bundle.metadata.get("cv_scores") or [], bundle.predictor.targets)
     if not getattr(args, "quiet", False):
-        reasons = preds[preds["domain_reason"].astype(str) != ""]
-        for i, row in reasons.head(20).iterrows():  # one line each: grep and editors rely on it
+        for i, row in seen.reasons.iterrows():  # one line each: grep and editors rely on it
             where = f"{args.input}:{i}" if args.input else f"row {i + 1}"
             print(f"note: {where} ({row['ligand']} on {row['qd']}): {row['domain_reason']}", file=sys.stderr)
-    if not resolved.any():
+    if not seen.resolved:
         print("qdml predict: no row could be resolved", file=sys.stderr)
         return 1
     return 0
+
+
+class _Seen:
+    """What the terminal shows of a prediction streamed to a file: the first rows, the first
+    notes, the row count and whether any row resolved."""
+
+    SHOW, NOTES = 40, 20
+
+    def __init__(self):
+        self.rows, self.resolved = 0, False
+        self._head, self._reasons = [], []
+
+    def add(self, chunk) -> None:
+        if self.rows < self.SHOW:
+            self._head.append(chunk.head(self.SHOW - self.rows))
+        self.rows += len(chunk)
+        reason = chunk["domain_reason"].astype(str)
+        self.resolved = self.resolved or bool((~reason.str.match(r"^(ligand|qd): ")).any())
+        have = sum(len(r) for r in self._reasons)
+        if have < self.NOTES:
+            self._reasons.append(chunk[reason != ""].head(self.NOTES - have))
+
+    @property
+    def head(self):
+        import pandas as pd
+
+        return pd.concat(self._head) if len(self._head) > 1 else self._head[0]
+
+    @property
+    def reasons(self):
+        import pandas as pd
+
+        return pd.concat(self._reasons) if self._reasons else self.head.iloc[0:0]

@@ -42,6 +42,9 @@ def add_args(parser) -> None:
 
 
 def run(args) -> int:
+    from qdml.cli.common import start_bundle_command
+
+    start_bundle_command()  # first: see its docstring
     from qdml.cli.common import check_confidence, console, load_model, sample_values
     from qdml.cli.tables import show
     from qdml.cli.views import SAVE_HINT, print_verdicts, ranking_columns

@@ -33,6 +33,9 @@ def add_args(parser) -> None:
 
 
 def run(args) -> int:
+    from qdml.cli.common import start_bundle_command
+
+    start_bundle_command()  # first: see its docstring
     import sys
     import time
 

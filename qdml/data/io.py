@@ -6,8 +6,10 @@ the column, because the people who fix these files do it by hand in a spreadshee
 
 from __future__ import annotations
 
+import array
 import csv
-import io
+import hashlib
+import itertools
 import logging
 import math
 import os
@@ -16,6 +18,9 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from qdml.exceptions import Problem, QdmlError, ValidationError
 
@@ -171,37 +176,47 @@ def write_csv(frame, path: str | os.PathLike, index: bool = False) -> None:
 
 # --------------------------------------------------------------------------- reading
 
+#: One physical line with its terminator, as ``io.StringIO(text, newline="")`` yields them
+#: (``\r\n``, ``\r`` or ``\n``), without StringIO's copy of the whole text at 4 bytes a character.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+#: One line as ``str.splitlines`` cuts them (its terminator matched, not kept in group 1).
+_SPLITLINE = re.compile("([^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]*)(?:\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]|$)")
+_EMPTY = "file is empty: expected a header line and data rows"
 
-def read_csv_text(path: str | os.PathLike, data: bytes | None = None) -> RawTable:
-    """Read a CSV file into strings, refusing anything that would be half-read.
 
-    Cells that :func:`guard_cell` protected are read back as written by the user.
+def _first_filled_line(text: str) -> str | None:
+    """``next(line for line in text.splitlines() if line.strip())``, without splitting it all."""
+    for m in _SPLITLINE.finditer(text):
+        if m.group(1).strip():
+            return m.group(1)
+        if m.end() == len(text):
+            break
+    return None
 
-    Raises
-    ------
-    ValidationError
-        With one :class:`Problem` per bad line (wrong field count), or for a file that is
-        missing, empty, header-only, not UTF-8 or not a file.
+
+def _read_bytes(spath: str, path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ValidationError([Problem(spath, None, None, "file not found")]) from None
+    except IsADirectoryError:
+        raise ValidationError([Problem(spath, None, None, "is a folder, not a CSV file")]) from None
+    except OSError as exc:
+        raise ValidationError([Problem(spath, None, None, f"cannot read the file ({exc.strerror or exc})")]) from None
+
+
+def _parse(spath: str, first_line: str, lines, add) -> tuple[list[str], str]:
+    """Check and parse CSV lines, calling ``add(fields, line)`` for every record; return (header, delimiter).
+
+    The one implementation of the rules of :func:`read_csv_text`: every problem is collected
+    and raised together. ``first_line`` (the first line with text) names the delimiter;
+    ``lines`` yields the text line by line, terminators kept. The header's cells are unguarded
+    here, the records' by ``add``.
     """
-    spath = str(path)
-    if data is None:
-        try:
-            data = Path(path).read_bytes()
-        except FileNotFoundError:
-            raise ValidationError([Problem(spath, None, None, "file not found")]) from None
-        except IsADirectoryError:
-            raise ValidationError([Problem(spath, None, None, "is a folder, not a CSV file")]) from None
-        except OSError as exc:
-            raise ValidationError([Problem(spath, None, None, f"cannot read the file ({exc.strerror or exc})")]) from None
-    text = _decode(spath, data)
-    if not text.strip():
-        raise ValidationError([Problem(spath, None, None, "file is empty: expected a header line and data rows")])
-    first_line = next(line for line in text.splitlines() if line.strip())
     delimiter = _sniff_delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     header: list[str] | None = None
-    records: list[list[str]] = []
-    lines: list[int] = []
+    n_records = 0
     problems: list[Problem] = []
     start = 1
     try:
@@ -223,13 +238,13 @@ def read_csv_text(path: str | os.PathLike, data: bytes | None = None) -> RawTabl
                     )
                 )
                 continue
-            records.append([unguard_cell(f) for f in fields])
-            lines.append(this_start)
+            add(fields, this_start)
+            n_records += 1
     except csv.Error as exc:
         problems.append(Problem(spath, reader.line_num, None, f"malformed CSV: {exc}"))
     if header is None:
-        problems.append(Problem(spath, None, None, "file is empty: expected a header line and data rows"))
-    elif not records and not problems:
+        problems.append(Problem(spath, None, None, _EMPTY))
+    elif not n_records and not problems:
         problems.append(Problem(spath, 1, None, "file has a header but no data rows"))
     if header is not None:
         seen: set[str] = set()
@@ -241,14 +256,204 @@ def read_csv_text(path: str | os.PathLike, data: bytes | None = None) -> RawTabl
                 problems.append(Problem(spath, 1, None, "header has an empty column name"))
     if problems:
         raise ValidationError(problems)
-    decimal, example = _decimal_mark(delimiter, records)
+    return header, delimiter
+
+
+def _decimal_notes(spath: str, delimiter: str, decimal: str, example: str | None) -> list[Problem]:
     notes = []
     if decimal == ",":
         notes.append(Problem(spath, None, None, f"decimal commas read as decimal points ({example!r} is "
                                                 f"{_compact(example).replace(',', '.')}): a {'semicolon' if delimiter == ';' else 'tab'}-separated export"))
         for note in notes:
             log.warning("%s", note)
-    return RawTable(spath, header, records, lines, delimiter, data, decimal, notes)
+    return notes
+
+
+def read_csv_text(path: str | os.PathLike, data: bytes | None = None) -> RawTable:
+    """Read a CSV file into strings, refusing anything that would be half-read.
+
+    Cells that :func:`guard_cell` protected are read back as written by the user.
+
+    Raises
+    ------
+    ValidationError
+        With one :class:`Problem` per bad line (wrong field count), or for a file that is
+        missing, empty, header-only, not UTF-8 or not a file.
+    """
+    spath = str(path)
+    if data is None:
+        data = _read_bytes(spath, path)
+    text = _decode(spath, data)
+    if not text.strip():
+        raise ValidationError([Problem(spath, None, None, _EMPTY)])
+    records: list[list[str]] = []
+    lines: list[int] = []
+
+    def add(fields, line):
+        records.append([unguard_cell(f) for f in fields])
+        lines.append(line)
+
+    header, delimiter = _parse(spath, _first_filled_line(text), (m.group() for m in _LINE.finditer(text)), add)
+    decimal, example = _decimal_mark(delimiter, records)
+    return RawTable(spath, header, records, lines, delimiter, data, decimal,
+                    _decimal_notes(spath, delimiter, decimal, example))
+
+
+@dataclass
+class ColumnTable:
+    """A CSV file read as columns of text (pandas ``str`` Series), for files of a million rows.
+
+    The same checks, unguarding and decimal mark as :func:`read_csv_text`; a million rows of
+    text cost their bytes (Arrow buffers, where pyarrow is installed), not a Python object per cell.
+    """
+
+    path: str
+    header: list[str]
+    columns: list[pd.Series]
+    lines: np.ndarray
+    delimiter: str
+    sha256: str
+    decimal: str = "."
+    notes: list[Problem] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.lines)
+
+    @classmethod
+    def from_raw(cls, raw: RawTable) -> ColumnTable:
+        columns = [pd.Series([rec[j] for rec in raw.records], dtype="str") for j in range(len(raw.header))]
+        return cls(raw.path, raw.header, columns, np.asarray(raw.lines, dtype=np.int64), raw.delimiter,
+                   hashlib.sha256(raw.raw_bytes).hexdigest(), raw.decimal, list(raw.notes))
+
+
+class _Columns:
+    """Collects records block by block into per-column text Series, unguarding cells on the way."""
+
+    BLOCK = 16384
+
+    def __init__(self):
+        self.block: list[list[str]] = []
+        self.lines = array.array("q")
+        self.parts: list[list[pd.Series]] = []
+
+    def add(self, fields, line) -> None:
+        self.block.append(fields)
+        self.lines.append(line)
+        if len(self.block) >= self.BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.block:
+            return
+        if not self.parts:
+            self.parts = [[] for _ in self.block[0]]
+        for j, values in enumerate(zip(*self.block)):
+            col = pd.Series(values, dtype="str")
+            guarded = col.str.startswith("'").to_numpy(dtype=bool)
+            if guarded.any():
+                col[guarded] = [unguard_cell(v) for v in col[guarded]]
+            self.parts[j].append(col)
+        self.block = []
+
+    def columns(self, width: int) -> list[pd.Series]:
+        self.flush()
+        if not self.parts:
+            return [pd.Series([], dtype="str") for _ in range(width)]
+        out = []
+        for j in range(len(self.parts)):
+            parts, self.parts[j] = self.parts[j], []
+            out.append(pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0])
+        return out
+
+
+def _decimal_mark_columns(delimiter: str, columns: list[pd.Series]) -> tuple[str, str | None]:
+    """:func:`_decimal_mark` on columns: the first deciding cell in row order, then column order."""
+    if delimiter == ",":
+        return ".", None
+    best: tuple[int, int, str] | None = None
+    for j, col in enumerate(columns):
+        maybe = np.flatnonzero(col.str.contains(",", regex=False).to_numpy(dtype=bool))
+        for i in maybe:
+            if best is not None and i > best[0]:
+                break
+            decimal, example = _decimal_mark(delimiter, [[col.iat[i]]])
+            if decimal == ",":
+                best = min(best or (i, j, example), (i, j, example))
+                break
+    return (",", best[2]) if best else (".", None)
+
+
+_CHUNK = 1 << 23
+
+
+def _pieces(spath: str, path, sha):
+    """The file's text in pieces that end at a ``\n``, hashing the bytes on the way.
+
+    The whole file is never in memory (a million-row file is hundreds of MB, and its text up to
+    four times that). Wide-character and non-UTF-8 files are reported as :func:`read_csv_text`
+    reports them (from the whole file, read again: it is about to be refused anyway).
+    """
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        raise ValidationError([Problem(spath, None, None, "file not found")]) from None
+    except IsADirectoryError:
+        raise ValidationError([Problem(spath, None, None, "is a folder, not a CSV file")]) from None
+    except OSError as exc:
+        raise ValidationError([Problem(spath, None, None, f"cannot read the file ({exc.strerror or exc})")]) from None
+    with fh:
+        carry, first = b"", True
+        while True:
+            try:
+                block = fh.read(_CHUNK)
+            except OSError as exc:
+                raise ValidationError([Problem(spath, None, None, f"cannot read the file ({exc.strerror or exc})")]) from None
+            sha.update(block)
+            data = carry + block
+            if first and _utf16_kind(data):
+                _decode(spath, data)  # raises: wide-character text
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            if block and not cut:
+                carry = data
+                continue
+            piece, carry = data[:cut], data[cut:]
+            try:
+                yield piece.decode("utf-8-sig" if first else "utf-8")
+            except UnicodeDecodeError:
+                _decode(spath, _read_bytes(spath, path))  # raises the usual message
+                raise
+            first = False
+            if not block:
+                return
+
+
+def read_csv_columns(path: str | os.PathLike) -> ColumnTable:
+    """Read a CSV file into columns, with every check of :func:`read_csv_text` (same problems).
+
+    The file is read in pieces of 8 MB; memory is the text of the columns, not the file.
+    """
+    spath = str(path)
+    sha = hashlib.sha256()
+    pieces = _pieces(spath, path, sha)
+    seen: list[str] = []
+    first_line = None
+    for text in pieces:  # the first line with text names the delimiter
+        seen.append(text)
+        first_line = _first_filled_line(text)
+        if first_line is not None:
+            break
+    if first_line is None:
+        raise ValidationError([Problem(spath, None, None, _EMPTY)])
+    lines = (m.group() for text in itertools.chain(seen, pieces) for m in _LINE.finditer(text))
+    sink = _Columns()
+    header, delimiter = _parse(spath, first_line, lines, sink.add)
+    for _ in pieces:  # hash to the end (a file may end in blank lines the reader stopped before)
+        pass
+    columns = sink.columns(len(header))
+    decimal, example = _decimal_mark_columns(delimiter, columns)
+    return ColumnTable(spath, header, columns, np.asarray(sink.lines, dtype=np.int64), delimiter,
+                       sha.hexdigest(), decimal, _decimal_notes(spath, delimiter, decimal, example))
 
 
 # --------------------------------------------------------------------------- writing

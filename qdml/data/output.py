@@ -11,6 +11,7 @@ import os
 
 import pandas as pd
 
+from qdml.data.io import guard_frame
 from qdml.data.io import write_csv as write_guarded_csv
 from qdml.targets import column_target
 
@@ -36,6 +37,12 @@ def round_for_output(frame: pd.DataFrame, score_decimals: int | None = SCORE_DEC
         elif col == "score" and score_decimals is not None:
             out[col] = out[col].round(score_decimals)
     return out
+
+
+def csv_rows(frame: pd.DataFrame, score_decimals: int | None = SCORE_DECIMALS, keep=(), header: bool = True) -> str:
+    """The CSV text :func:`write_csv` writes for these rows (``header=False``: without the header
+    line), so a file written in chunks is the file written at once."""
+    return guard_frame(round_for_output(frame, score_decimals, keep)).to_csv(index=False, header=header)
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike, score_decimals: int | None = SCORE_DECIMALS, keep=()) -> None:

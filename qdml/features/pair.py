@@ -330,7 +330,8 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
         lig_u, li = np.unique(frame["ligand"].astype(str).to_numpy(), return_inverse=True)
         qd_u, qi = np.unique(frame["qd"].astype(str).to_numpy(), return_inverse=True)
         inter = InteractionTable(lig_u, qd_u).terms(li, qi) if len(frame) else np.zeros((0, 5))
-        bandgap = np.array([bandgap_peak_nm(q) for q in frame["qd"].astype(str)], dtype=float)
+        qd_codes, qd_values = pd.factorize(frame["qd"].astype(str))  # each composition looked up once
+        bandgap = _per_code(qd_codes, [bandgap_peak_nm(q) for q in qd_values], float)
         qd_names = list(self.qd_featurizer_.get_feature_names_out())
         qd_df = pd.DataFrame(qdf, columns=qd_names, index=frame.index)
         pristine = _numeric(frame, "pristine_peak_nm")
@@ -360,7 +361,7 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
             parts.append(pd.DataFrame(ctrl, index=frame.index))
         out = pd.concat(parts, axis=1)
         out.columns = list(self.feature_names_out_)
-        out.attrs["family"] = np.array([parse_qd_composition(q).family for q in frame["qd"].astype(str)], dtype=object)
+        out.attrs["family"] = _per_code(qd_codes, [parse_qd_composition(q).family for q in qd_values], object)
         return out
 
 
@@ -374,7 +375,15 @@ def _colour_nm(frame: pd.DataFrame) -> np.ndarray:
     if "el_color" not in frame.columns:
         return np.full(len(frame), np.nan)
 
-    return np.array([colour_wavelength_nm(c) for c in frame["el_color"]], dtype=float)
+    codes, colours = pd.factorize(frame["el_color"], use_na_sentinel=False)
+    return _per_code(codes, [colour_wavelength_nm(c) for c in colours], float)
+
+
+def _per_code(codes: np.ndarray, values: list, dtype) -> np.ndarray:
+    """``values[code]`` for each row (``values`` computed once per distinct input)."""
+    table = np.empty(len(values), dtype=dtype)
+    table[:] = values
+    return table[codes] if len(codes) else np.empty(0, dtype=dtype)
 
 
 def treated_with_controls(frame: pd.DataFrame) -> pd.DataFrame:

@@ -33,8 +33,9 @@ METADATA = "metadata.json"
 PREDICTOR_FILE = "predictor.skops"
 FORMAT_VERSION = 2
 MODELS_DIR_ENV = "QDML_MODELS_DIR"
-#: The only types a bundle may contain beyond numpy/scipy/builtins and the scikit-learn types
-#: that skops trusts by default. Anything else is refused before it is constructed.
+#: Every type a bundle may contain beyond numpy arrays, builtins and skops's own safe nodes.
+#: Anything else is refused before it is constructed. The CLI imports skops without its default
+#: list of all scikit-learn estimators (:mod:`qdml.learn.skops_io`), so this list must be complete.
 TRUSTED_TYPES = (
     "qdml.features.ligand.LigandFeaturizer",
     "qdml.features.pair.PairFeaturizer",
@@ -47,18 +48,31 @@ TRUSTED_TYPES = (
     "qdml.learn.estimators.RareIndicatorFilter",
     "qdml.learn.estimators._short_lbfgs",
     "qdml.learn.predictor.Predictor",
-    "sklearn.tree._tree.Tree",
-    "sklearn.ensemble._gb.GradientBoostingRegressor",
-    "sklearn._loss.loss.HalfSquaredError",
-    "sklearn._loss.link.IdentityLink",
-    "sklearn._loss.link.Interval",
-    # the gp-ard candidate: SelectKBest's score function and the ARD kernel ARDGaussianProcess builds
+    "qdml.learn.trees.ExtraTreesRegressor",
+    "qdml.learn.trees.GradientBoostingRegressor",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.feature_selection._variance_threshold.VarianceThreshold",
+    "sklearn.feature_selection._univariate_selection.SelectKBest",
     "sklearn.feature_selection._univariate_selection.f_regression",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.linear_model._ridge.RidgeCV",
+    "sklearn.dummy.DummyRegressor",
+    "sklearn.gaussian_process._gpr.GaussianProcessRegressor",
     "sklearn.gaussian_process.kernels.ConstantKernel",
     "sklearn.gaussian_process.kernels.Product",
     "sklearn.gaussian_process.kernels.RBF",
     "sklearn.gaussian_process.kernels.Sum",
     "sklearn.gaussian_process.kernels.WhiteKernel",
+    "sklearn.neighbors._unsupervised.NearestNeighbors",
+    "sklearn._loss.loss.HalfSquaredError",
+    "sklearn._loss.link.IdentityLink",
+    "sklearn._loss.link.Interval",
+    # bundles written before qdml.learn.trees: one skops object per tree, trusted as before
+    "sklearn.ensemble._forest.ExtraTreesRegressor",
+    "sklearn.ensemble._gb.GradientBoostingRegressor",
+    "sklearn.tree._classes.DecisionTreeRegressor",
+    "sklearn.tree._classes.ExtraTreeRegressor",
+    "sklearn.tree._tree.Tree",
 )
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
 
@@ -235,7 +249,8 @@ def _write_canonical(raw: bytes, path: Path) -> None:
 
     skops names arrays and shared objects by ``id()`` and stamps entries with the current time;
     here ids are renumbered in order of first appearance and timestamps fixed, so retraining on
-    the same data reproduces the bundle bit for bit (and its checksum).
+    the same data reproduces the bundle bit for bit (and its checksum). The schema is written
+    without indentation (faster to read; skops parses either).
     """
     import io
 
@@ -244,6 +259,8 @@ def _write_canonical(raw: bytes, path: Path) -> None:
         numbers: dict[str, str] = {}
         ids = re.compile(r"(?<![\w.])\d{9,}(?=\.npy\b|[^\w.])")
         new_schema = ids.sub(lambda m: numbers.setdefault(m.group(0), str(len(numbers) + 1)), schema)
+        # skops indents its schema; without the whitespace it is half the size and parses faster
+        new_schema = json.dumps(json.loads(new_schema), separators=(",", ":"))
         entries = {}
         for name in src.namelist():
             if name == "schema.json":

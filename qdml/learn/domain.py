@@ -16,6 +16,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from qdml.chemistry.composition import parse_qd_composition
+from qdml.chemistry.ligands import parse_ligand
+from qdml.features.context import ligand_elements, qd_elements
+from qdml.learn.threads import one_thread
+
 
 class ApplicabilityDomain(BaseEstimator):
     """Flags pairs far from the training data and says why (``in_domain``, ``reason``)."""
@@ -39,8 +44,8 @@ class ApplicabilityDomain(BaseEstimator):
         """Columns ``in_domain`` (bool), ``domain_reason`` (str), ``domain_distance`` (ratio to threshold)."""
         check_is_fitted(self, "threshold_")
         Z = self.scaler_.transform(np.asarray(X, float))
-        d, _ = self.nn_.kneighbors(Z, n_neighbors=1)
-        ratio = d[:, 0] / self.threshold_ if self.threshold_ > 0 else np.where(d[:, 0] > 0, np.inf, 0.0)
+        d = nearest_distance(self.nn_, Z)
+        ratio = d / self.threshold_ if self.threshold_ > 0 else np.where(d > 0, np.inf, 0.0)
         seen_el, seen_cls, seen_fam = set(self.elements_), set(self.ligand_classes_), set(self.families_)
         reasons = []
         for r, els, cls, fam in zip(ratio, elements, ligand_classes, families):
@@ -53,6 +58,56 @@ class ApplicabilityDomain(BaseEstimator):
         return pd.DataFrame(
             {"in_domain": reasons == "", "domain_reason": reasons, "domain_distance": ratio}
         )
+
+
+#: Below this many rows a nearest-neighbour query runs on one thread: starting OpenMP's threads
+#: costs more CPU (~50 ms) than a one-pair query itself.
+SINGLE_THREAD_ROWS = 2048
+
+
+def nearest_distance(nn: NearestNeighbors, Z: np.ndarray) -> np.ndarray:
+    """Distance of each row of ``Z`` to its nearest training row (the same numbers on any thread count)."""
+    if len(Z) >= SINGLE_THREAD_ROWS:
+        return nn.kneighbors(Z, n_neighbors=1)[0][:, 0]
+    with one_thread("openmp"):
+        return nn.kneighbors(Z, n_neighbors=1)[0][:, 0]
+
+
+def assess_pairs(domain: ApplicabilityDomain, X: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """:meth:`ApplicabilityDomain.assess` for a frame of pairs (columns ``ligand``, ``qd``), in bulk.
+
+    The same columns and words, but the unseen elements, ligand class and QD family are worked
+    out once per distinct ligand and composition (and their reason once per combination), so a
+    million rows cost their nearest-neighbour query and a few array operations.
+    """
+    check_is_fitted(domain, "threshold_")
+    seen_el, seen_cls, seen_fam = set(domain.elements_), set(domain.ligand_classes_), set(domain.families_)
+    li, ligands = pd.factorize(frame["ligand"])
+    qi, qds = pd.factorize(frame["qd"])
+    lig_new = []
+    for v in ligands:
+        lig = parse_ligand(v)
+        lig_new.append((ligand_elements(lig) - seen_el, lig.ligand_class if lig.ligand_class not in seen_cls else None))
+    qd_new = []
+    for v in qds:
+        comp = parse_qd_composition(v)
+        qd_new.append((qd_elements(comp) - seen_el, comp.family if comp.family not in seen_fam else None))
+    pair, combos = pd.factorize(li.astype(np.int64) * max(1, len(qds)) + qi)
+    texts = np.empty(len(combos), dtype=object)
+    for k, code in enumerate(combos):
+        (lel, cls), (qel, fam) = lig_new[code // max(1, len(qds))], qd_new[code % max(1, len(qds))]
+        texts[k] = novelty_reason(lel | qel, cls, fam)
+    reasons = texts[pair] if len(pair) else np.empty(0, dtype=object)
+
+    Z = domain.scaler_.transform(np.asarray(X, float))
+    d = nearest_distance(domain.nn_, Z)
+    ratio = d / domain.threshold_ if domain.threshold_ > 0 else np.where(d > 0, np.inf, 0.0)
+    far = np.flatnonzero(ratio > 1)
+    if len(far):
+        reasons = reasons.copy()
+        for i in far:
+            reasons[i] = "; ".join(filter(None, [reasons[i], distance_reason(ratio[i], domain.quantile)]))
+    return pd.DataFrame({"in_domain": reasons == "", "domain_reason": reasons, "domain_distance": ratio})
 
 
 def novelty_reason(new_elements, new_class: str | None, new_family: str | None) -> str:

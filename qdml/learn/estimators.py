@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 from sklearn.dummy import DummyRegressor
-from sklearn.ensemble import ExtraTreesRegressor, GradientBoostingRegressor
 from sklearn.feature_selection import SelectKBest, VarianceThreshold, f_regression
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
@@ -27,6 +26,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from qdml.exceptions import QdmlError
+from qdml.learn.state import CompactState  # saved compactly, packed: bundles load fast
+from qdml.learn.trees import ExtraTreesRegressor, GradientBoostingRegressor
 
 DEFAULT_CONFIDENCE = 0.8
 #: Features the ARD Gaussian process sees (chosen per training set by univariate F-test).
@@ -36,7 +37,7 @@ PEAK_PRIOR_COLUMN = "pair__peak_prior_nm"
 HC_EV_NM = 1239.84193
 
 
-class PriorResidualRegressor(RegressorMixin, BaseEstimator):
+class PriorResidualRegressor(CompactState, RegressorMixin, BaseEstimator):
     """Learn ``y - prior`` instead of ``y``; predict ``prior + residual``.
 
     The emission peak is mostly fixed by composition, colour and size; learning only what the
@@ -99,7 +100,7 @@ class PriorResidualRegressor(RegressorMixin, BaseEstimator):
         return prior + resid
 
 
-class GroupMeanRegressor(RegressorMixin, BaseEstimator):
+class GroupMeanRegressor(CompactState, RegressorMixin, BaseEstimator):
     """The training mean of the rows in the same group (QD family by default), else the overall mean.
 
     A candidate, not just a baseline: where a treatment brings every sample of a family to
@@ -139,7 +140,7 @@ class GroupMeanRegressor(RegressorMixin, BaseEstimator):
         return np.array([self.group_means_.get(int(g), self.mean_) for g in self._groups(A)], dtype=float)
 
 
-class RareIndicatorFilter(TransformerMixin, BaseEstimator):
+class RareIndicatorFilter(CompactState, TransformerMixin, BaseEstimator):
     """Drop 0/1 columns whose rarer value occurs in fewer than ``min_count`` training rows.
 
     An indicator seen on two rows (say, "colour missing" on the only two InZnP peaks) is not
@@ -181,7 +182,7 @@ def _short_lbfgs(obj_func, initial_theta, bounds):
     return res.x, res.fun
 
 
-class ARDGaussianProcess(RegressorMixin, BaseEstimator):
+class ARDGaussianProcess(CompactState, RegressorMixin, BaseEstimator):
     """GP with one length scale per feature (ARD) plus a white-noise term.
 
     The ARD kernel is sized at fit time to the number of features left after constant columns
@@ -347,7 +348,7 @@ def cv_plus_interval(
     return lower, upper
 
 
-class ConformalRegressor(RegressorMixin, BaseEstimator):
+class ConformalRegressor(CompactState, RegressorMixin, BaseEstimator):
     """Point predictions plus CV+ intervals (cross-conformal, Barber et al., Ann. Statist. 2021).
 
     The method is MAPIE's ``CrossConformalRegressor(method="plus")``; it is computed here with

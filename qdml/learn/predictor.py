@@ -18,10 +18,10 @@ import pandas as pd
 
 from qdml.chemistry.composition import plausible_peak_range_nm
 from qdml.exceptions import BundleError
-from qdml.features.context import row_context
 from qdml.features.pair import PairFeaturizer
-from qdml.learn.domain import widen
+from qdml.learn.domain import assess_pairs, widen
 from qdml.learn.estimators import DEFAULT_CONFIDENCE
+from qdml.learn.state import CompactState
 from qdml.targets import TARGETS
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,17 @@ def finish_prediction(target: str, pred, lo, hi, assessment: pd.DataFrame | None
     return clip_to_target(target, pred), clip_to_target(target, lo), clip_to_target(target, hi)
 
 
+def _one_block(X: pd.DataFrame) -> pd.DataFrame:
+    """The features as one float block, without ``attrs``.
+
+    Each of the ~25 pipeline steps of a prediction converts its input to an array: from one
+    block that is a view, from the featurizer's several blocks a copy each time; and pandas
+    deep-copies ``attrs`` (a per-row array) on every operation. The values (and their memory
+    layout) are the same, so every prediction is too.
+    """
+    return pd.DataFrame(X.to_numpy(dtype=float), index=X.index, columns=X.columns)
+
+
 @dataclass
 class Prediction:
     """Predictions for resolved rows: ``values[target] = (pred, lo, hi)`` and the domain verdicts."""
@@ -68,7 +79,7 @@ class Prediction:
     notes: list[str] = field(default_factory=list)
 
 
-class Predictor:
+class Predictor(CompactState):
     """Featurizer, per-target regressors with intervals, paired models, applicability domain.
 
     ``models[target]`` and ``paired_models[target]`` are fitted ``Pipeline`` objects (features ->
@@ -123,9 +134,8 @@ class Predictor:
         there is one (``mode`` says which model answered).
         """
         targets = list(targets or self.targets)
-        X = self.featurizer.transform_frame(frame)
-        elements, classes, families = row_context(frame)
-        assessment = self.domain.assess(X, elements, classes, families) if self.domain is not None else None
+        X = _one_block(self.featurizer.transform_frame(frame))
+        assessment = assess_pairs(self.domain, X, frame) if self.domain is not None else None
         mode = np.full(len(frame), "absolute", dtype=object)
         window = peak_windows(frame["qd"].astype(str)) if any(
             TARGETS[t].learned_as == "energy-shift" for t in targets) else None

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from qdml.chemistry.composition import parse_qd_composition
 from qdml.chemistry.ligands import parse_ligand
+from qdml.data.output import csv_rows
 from qdml.data.schema import COLOURS
 from qdml.exceptions import QdmlError
 from qdml.learn.bundle import Bundle, load_bundle
 from qdml.learn.estimators import DEFAULT_CONFIDENCE
+from qdml.learn.predictor import Predictor
 from qdml.targets import TARGETS
 
 log = logging.getLogger(__name__)
@@ -21,22 +24,29 @@ SAMPLE_COLUMNS = ("el_color", "size_nm", "pristine_peak_nm")
 CONTROL_COLUMNS = tuple(t.control_column for t in TARGETS.values() if t.control_column)
 
 
+#: Rows per chunk: model calls on a chunk reuse ~25 MB of features, whatever the file's size.
+DEFAULT_CHUNK_ROWS = 20_000
+
+
 def _resolve_rows(frame: pd.DataFrame) -> pd.Series:
-    """'' where the ligand and QD resolve, else the reason (one line)."""
-    reasons = []
-    lig_cache, qd_cache = {}, {}
-    for lig, qd in zip(frame["ligand"].astype(str), frame["qd"].astype(str)):
-        why = []
-        for cache, parser, value, label in ((lig_cache, parse_ligand, lig, "ligand"), (qd_cache, parse_qd_composition, qd, "qd")):
-            if value not in cache:
-                try:
-                    parser(value)
-                    cache[value] = ""
-                except QdmlError as exc:
-                    cache[value] = f"{label}: {exc}"
-            if cache[value]:
-                why.append(cache[value])
-        reasons.append("; ".join(why))
+    """'' where the ligand and QD resolve, else the reason (one line); each distinct value parsed once."""
+    parts = []
+    for col, parser, label in (("ligand", parse_ligand, "ligand"), ("qd", parse_qd_composition, "qd")):
+        codes, uniques = pd.factorize(frame[col].astype(str))
+        why = np.empty(len(uniques), dtype=object)
+        for k, value in enumerate(uniques):
+            try:
+                parser(value)
+                why[k] = ""
+            except QdmlError as exc:
+                why[k] = f"{label}: {exc}"
+        parts.append(why[codes] if len(codes) else np.empty(0, dtype=object))
+    lig, qd = parts
+    reasons = lig.copy()
+    both = (lig != "") & (qd != "")
+    reasons[both] = lig[both] + "; " + qd[both]
+    only_qd = (lig == "") & (qd != "")
+    reasons[only_qd] = qd[only_qd]
     return pd.Series(reasons, index=frame.index, dtype=object)
 
 
@@ -50,20 +60,107 @@ def normalise_pairs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         frame[col] = frame[col].fillna("").astype(str).str.strip()
     if "el_color" in frame.columns:
         lookup = {c.lower(): c for c in COLOURS}
-        clean = []
-        for value in frame["el_color"].fillna("").astype(str):
+        codes, uniques = pd.factorize(frame["el_color"].fillna("").astype(str))
+        clean = np.empty(len(uniques), dtype=object)
+        for k, value in enumerate(uniques):
             v = value.strip().lower()
             if v and v not in lookup:
                 warnings.append(f"unknown el_color {value!r} treated as missing (known: {', '.join(COLOURS)})")
-            clean.append(lookup.get(v, ""))
-        frame["el_color"] = clean
+            clean[k] = lookup.get(v, "")
+        frame["el_color"] = list(clean[codes]) if len(codes) else []
     for col in ("size_nm", "pristine_peak_nm") + CONTROL_COLUMNS:
         if col in frame.columns:
             frame[col] = pd.to_numeric(frame[col], errors="coerce")
     return frame, sorted(set(warnings))
 
 
-def predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CONFIDENCE, models_dir=None) -> pd.DataFrame:
+@dataclass
+class _Plan:
+    """What every chunk of one prediction shares."""
+
+    predictor: Predictor
+    confidence: float
+    with_mode: bool
+
+
+def _predict_chunk(plan: _Plan, pairs: pd.DataFrame, frame: pd.DataFrame, reasons: pd.Series):
+    """Rows of one chunk, exactly as a prediction of the whole file gives them; and the chunk's notes."""
+    ok = (reasons == "").to_numpy()
+    out = pairs.copy()
+    targets = plan.predictor.targets
+    for t in targets:
+        for suffix in ("_pred", "_lo", "_hi"):
+            out[f"{t}{suffix}"] = np.nan
+    out["in_domain"] = False
+    out["domain_reason"] = reasons.to_numpy()
+    if not ok.any():
+        if plan.with_mode:
+            out["mode"] = ""
+        out["in_domain"] = out["in_domain"].astype(bool)
+        return out, []
+    result = plan.predictor.predict(frame[ok], plan.confidence)
+    for t, (pred, lo, hi) in result.values.items():
+        out.loc[ok, f"{t}_pred"] = pred
+        out.loc[ok, f"{t}_lo"] = lo
+        out.loc[ok, f"{t}_hi"] = hi
+    out.loc[ok, "in_domain"] = result.in_domain
+    out.loc[ok, "domain_reason"] = result.domain_reason
+    if plan.with_mode:
+        out["mode"] = ""
+        out.loc[ok, "mode"] = result.mode
+    out["in_domain"] = out["in_domain"].astype(bool)
+    return out, result.notes
+
+
+def _csv_chunk(plan: _Plan, pairs, frame, reasons, header: bool):
+    """A chunk's rows and their CSV text (formatted where they were predicted: in the worker)."""
+    out, notes = _predict_chunk(plan, pairs, frame, reasons)
+    return out, notes, csv_rows(out, keep=list(pairs.columns), header=header)
+
+
+def predict_chunks(
+    pairs: pd.DataFrame,
+    model=None,
+    confidence: float = DEFAULT_CONFIDENCE,
+    chunk_size: int = DEFAULT_CHUNK_ROWS,
+    n_jobs: int = 1,
+    as_csv: bool = False,
+    models_dir=None,
+):
+    """:func:`predict`, chunk by chunk and in input order: yields each chunk's output frame
+    (``as_csv=True``: ``(frame, csv_text)``, the text as :func:`qdml.data.output.write_csv`
+    writes those rows, the first chunk's with the header).
+
+    Each distinct ligand and composition is checked once for the whole input; the model then
+    works on ``chunk_size`` rows at a time, in ``n_jobs`` processes (joblib), so memory stays flat
+    however many rows there are. Rows are identical to one call on the whole input.
+    """
+    from joblib import Parallel, delayed
+
+    bundle = model if isinstance(model, Bundle) else load_bundle(model, models_dir)
+    frame, warnings = normalise_pairs(pairs)
+    for w in warnings:
+        log.warning(w)
+    reasons = _resolve_rows(frame)
+    with_mode = any(c in frame.columns for c in CONTROL_COLUMNS) and bool((reasons == "").any())
+    plan = _Plan(bundle.predictor, confidence, with_mode)
+    size = max(1, int(chunk_size))
+    bounds = [(a, min(a + size, len(pairs))) for a in range(0, len(pairs), size)] or [(0, 0)]
+    fn = _csv_chunk if as_csv else _predict_chunk
+    tasks = (delayed(fn)(plan, pairs.iloc[a:b], frame.iloc[a:b], reasons.iloc[a:b], *([a == 0] if as_csv else []))
+             for a, b in bounds)
+    seen_notes: set[str] = set()
+    jobs = int(n_jobs) if len(bounds) > 1 else 1
+    for result in Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs", batch_size=1)(tasks):
+        for note in result[1]:
+            if note not in seen_notes:
+                seen_notes.add(note)
+                log.warning(note)
+        yield (result[0], result[2]) if as_csv else result[0]
+
+
+def predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CONFIDENCE, models_dir=None,
+            chunk_size: int = DEFAULT_CHUNK_ROWS, n_jobs: int = 1) -> pd.DataFrame:
     """Predict every target of a bundle for each row of ``pairs`` (columns ligand, qd, optional extras).
 
     Returns the input columns unchanged, then ``<target>_pred``, ``<target>_lo``, ``<target>_hi``
@@ -73,34 +170,8 @@ def predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CONFIDE
     (what the treatment changes) where the bundle has one; ``mode`` says which model answered.
     ``model`` is a loaded bundle, a bundle folder, or a name looked up in ``models_dir`` (see
     :func:`qdml.learn.bundle.user_models_dir`) and then among the shipped bundles.
+    Large inputs are predicted ``chunk_size`` rows at a time (``n_jobs`` processes); see
+    :func:`predict_chunks` to stream them.
     """
-    bundle = model if isinstance(model, Bundle) else load_bundle(model, models_dir)
-    predictor = bundle.predictor
-    frame, warnings = normalise_pairs(pairs)
-    for w in warnings:
-        log.warning(w)
-    reasons = _resolve_rows(frame)
-    ok = (reasons == "").to_numpy()
-    out = pairs.copy()
-    targets = predictor.targets
-    for t in targets:
-        for suffix in ("_pred", "_lo", "_hi"):
-            out[f"{t}{suffix}"] = np.nan
-    out["in_domain"] = False
-    out["domain_reason"] = reasons.to_numpy()
-    if not ok.any():
-        return out
-    result = predictor.predict(frame[ok], confidence)
-    for note in result.notes:
-        log.warning(note)
-    for t, (pred, lo, hi) in result.values.items():
-        out.loc[ok, f"{t}_pred"] = pred
-        out.loc[ok, f"{t}_lo"] = lo
-        out.loc[ok, f"{t}_hi"] = hi
-    out.loc[ok, "in_domain"] = result.in_domain
-    out.loc[ok, "domain_reason"] = result.domain_reason
-    if any(c in frame.columns for c in CONTROL_COLUMNS):
-        out["mode"] = ""
-        out.loc[ok, "mode"] = result.mode
-    out["in_domain"] = out["in_domain"].astype(bool)
-    return out
+    chunks = list(predict_chunks(pairs, model, confidence, chunk_size, n_jobs, models_dir=models_dir))
+    return chunks[0] if len(chunks) == 1 else pd.concat(chunks)
