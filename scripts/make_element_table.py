@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 COMMAND = "python scripts/make_element_table.py"
 #: Columns of mendeleev's ``elements`` table that qdml reads (names kept as mendeleev spells them).
 ELEMENT_COLUMNS = (
-    "atomic_number", "symbol", "atomic_weight", "en_pauling", "covalent_radius_pyykko",
+    "atomic_number", "symbol", "name", "atomic_weight", "en_pauling", "covalent_radius_pyykko",
     "electron_affinity", "dipole_polarizability",
 )
 #: Ionization energies 1..MAX_DEGREE: the hardness of an ion of charge q needs degrees q and q + 1,

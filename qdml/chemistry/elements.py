@@ -54,7 +54,7 @@ def is_element(symbol: str) -> bool:
 ELEMENTS_FILE = "elements.csv"
 RADII_FILE = "ionic_radii.csv"
 _IONIZATION = "ionization_energy_"
-_TEXT_COLUMNS = frozenset({"symbol", "coordination", "spin"})
+_TEXT_COLUMNS = frozenset({"symbol", "name", "coordination", "spin"})
 
 
 def _rows(name: str) -> list[dict[str, Any]]:

@@ -106,8 +106,9 @@ def test_a_lab_file_with_few_columns_and_a_bom(tmp_path):
     header, body = _rows()
     keep = [header.index(c) for c in ("ligand", "qd", "plqy", "peak_nm", "role")]
     rows = [[r[i] for i in keep] for r in body for _ in range(3)]
-    for k, r in enumerate(rows):
-        r[2] = f"{(k * 7.31) % 100:.2f}" if r[2] else r[2]
+    for k, r in enumerate(rows):  # decimal commas, as a European spreadsheet writes them
+        r[2] = f"{(k * 7.31) % 100:.2f}".replace(".", ",") if r[2] else r[2]
+    rows[4][2] = "120,5"  # out of range, shown as written
     path = tmp_path / "lab.csv"
     text = "\ufeff" + "\n".join(";".join(f'"{v}"' if ";" in v else v for v in r) for r in [[header[i] for i in keep], *rows]) + "\n\n"
     path.write_text(text, encoding="utf-8")
@@ -126,6 +127,11 @@ def test_a_lab_file_with_few_columns_and_a_bom(tmp_path):
     b"ligand,qd,plqy\nSCN-,CsPb\xffBr3,82\n",
     b"\xef\xbb\xbfligand;qd;plqy\nSCN-;CsPbBr3;82\nKBr;CsPbBr3;1\n\xe2\x82\n",
     "\ufeffligand,qd,plqy\nSO\u2084\u00b2\u207b,\"CsPb(Br0.4\nCl0.6)3\",\u00a082\nIn3+,InP/ZnS,5\n",
+    "ligand;qd;plqy;reference\nSCN-;CsPbBr3;48,000;Lu M, Guo J\nKBr;CsPbI3;82,5;'=A1\n",    # decimal commas
+    "ligand;qd;plqy\nSCN-;CsPbBr3;48,000\n",                                          # ambiguous: stays '.'
+    "\n  \nligand,qd,plqy\n'-SCN,CsPbBr3,82\n'@x,'+y,1\n",                           # guarded cells, blank start
+    "ligand,qd,plqy\nSCN-,CsPbBr3,82\n".encode("utf-16"),
+    b"l\x00i\x00g\x00a\x00n\x00d\x00,\x00q\x00d\x00\n\x00",                      # UTF-16 without a BOM
 ])
 def test_column_reader_checks_exactly_as_the_row_reader(tmp_path, monkeypatch, text, chunk):
     """Including a file read in 7-byte pieces: quoted line breaks and UTF-8 errors across pieces."""
@@ -142,6 +148,7 @@ def test_column_reader_checks_exactly_as_the_row_reader(tmp_path, monkeypatch, t
             continue
         records = new.records if hasattr(new, "records") else [list(r) for r in zip(*new.columns)]
         assert (new.header, records, list(new.lines)) == (old.header, old.records, old.lines)
+        assert (new.decimal, [str(n) for n in new.notes]) == (old.decimal, [str(n) for n in old.notes])
 
 
 def test_numbers_parse_as_one_cell_at_a_time():
@@ -218,13 +225,15 @@ def test_predict_gives_exactly_the_rows_of_the_per_row_code(real_pairs, shipped,
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
 
-def test_streamed_csv_is_the_whole_files_csv(real_pairs, shipped):
+def test_streamed_csv_is_the_whole_files_csv(real_pairs, shipped, tmp_path):
+    from qdml.data.output import write_csv
     from qdml.workflows.prediction import predict_chunks
     from tests.oracle import old_predict
 
     texts = [text for _, text in predict_chunks(real_pairs, shipped, chunk_size=50, as_csv=True)]
     assert len(texts) > 5
-    assert "".join(texts) == old_predict(real_pairs, shipped).to_csv(index=False)
+    write_csv(old_predict(real_pairs, shipped), tmp_path / "whole.csv", keep=list(real_pairs.columns))
+    assert "".join(texts) == (tmp_path / "whole.csv").read_text(encoding="utf-8")
 
 
 def test_no_row_resolving_gives_the_same_frame(real_pairs, shipped):
