@@ -179,7 +179,8 @@ class InteractionTable:
 
         ligands, qds = list(ligands), list(qds)
         sites = [surface_sites(q) for q in qds]
-        ions = sorted({name for cat, an in sites for name, _ in (*cat, *an)})
+        # one fixed ion axis (every lattice ion), so a pair's sums never depend on the batch it is in
+        ions = sorted(set(LATTICE_IONS.values()) | {name for cat, an in sites for name, _ in (*cat, *an)})
         pos = {n: i for i, n in enumerate(ions)}
         n_q, n_v, n_l = len(qds), len(ions), len(ligands)
         self.QC, self.QA, self.a_rad = np.zeros((n_q, n_v)), np.zeros((n_q, n_v)), np.zeros(n_q)
