@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(VENV)/bin/qdml summary --output $(OUT)/summary.md
 	$(VENV)/bin/qdml train --output-dir $(OUT)/models/default --jobs 2
 	$(VENV)/bin/qdml evaluate --jobs 2 --json $(OUT)/evaluation.json --report $(OUT)/evaluation.html
-	$(VENV)/bin/qdml rank --model $(OUT)/models/default --qd CsPbI3 --el-color red --target eqe --by lower --top 15 --output $(OUT)/rank_CsPbI3_eqe.csv --plot $(OUT)/rank_CsPbI3_eqe.png
+	$(VENV)/bin/qdml rank --model $(OUT)/models/default --qd CsPbI3 --el-color red --by lower --top 15 --output $(OUT)/rank_CsPbI3.csv --plot $(OUT)/rank_CsPbI3.png
 
 ## test: set up, then lint and run the whole test suite (what CI runs)
 test: $(STAMP)

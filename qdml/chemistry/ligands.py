@@ -66,6 +66,10 @@ LIGAND_CLASSES = (
     "organic",
 )
 HSAB_CLASSES = ("hard", "borderline", "soft")
+#: Ligands that mark an untreated sample: "native" and the organic capping of the original
+#: synthesis (oleate, oleylamine, TOP/TOPO, thiols, fatty acids, dodecylamine). A modelling
+#: convention: controls in the literature are written this way.
+UNTREATED_LIGANDS = frozenset({"native", "OA-", "OAm", "TOP", "TOPO", "DDT", "OTAc-", "Myr-", "DDAm"})
 #: Counter-ions that are electrostatic in the CBC convention: their salts take the anion's type.
 ALKALI = frozenset({"Li", "Na", "K", "Rb", "Cs"})
 _MAX_LEN = 300
@@ -158,20 +162,33 @@ def _ion_rows() -> dict[tuple[str, int], dict[str, str]]:
     return {(r["element"], int(r["charge"])): dict(r) for r in frame.to_dict(orient="records")}
 
 
+def is_untreated(text: str) -> bool:
+    """True when ``text`` names the original capping of an untreated sample (see :data:`UNTREATED_LIGANDS`)."""
+    try:
+        return parse_ligand(text).name in UNTREATED_LIGANDS
+    except QdmlError:
+        return False
+
+
 def knowledge_base() -> Any:
     """The ligand knowledge base as a DataFrame (a copy; every column is text)."""
 
     return read_bundled_csv("ligands.csv").copy()
 
 
-def knowledge_base_ligands(include_organic: bool = True) -> list[str]:
+def knowledge_base_ligands(include_organic: bool = True, include_placeholders: bool = True) -> list[str]:
     """Canonical names of every knowledge-base ligand, in file order (for ranking).
 
     ``include_organic=False`` keeps the inorganic candidates only (drops class ``organic``,
-    which holds the native shell and control ligands such as oleate).
+    which holds the native shell and control ligands such as oleate; organic-inorganic hybrids
+    that carry an inorganic ion, such as DDAB or GAI, stay). ``include_placeholders=False``
+    drops entries with no formula, which name a kind of ligand rather than one a chemist can
+    buy (``MBrn``, ``ZnX2``, ``native``, ``alkyldiamine``).
     """
     return [
-        name for name, row in _kb_rows().items() if include_organic or row["ligand_class"] != "organic"
+        name for name, row in _kb_rows().items()
+        if (include_organic or row["ligand_class"] != "organic")
+        and (include_placeholders or str(row.get("formula", "")).strip())
     ]
 
 

@@ -21,7 +21,8 @@ def add_data_args(parser: argparse.ArgumentParser, help_suffix: str = "") -> Non
 
 
 #: What a chemist knows of the QDs before treating them; predict and rank take the same flags.
-SAMPLE_KEYS = ("el_color", "size_nm", "pristine_peak_nm", "control_plqy", "control_eqe", "control_peak_nm")
+SAMPLE_KEYS = ("el_color", "size_nm", "pristine_peak_nm", "abs_peak_nm", "control_plqy", "control_eqe",
+               "control_peak_nm")
 
 MODELS_HELP = (
     "bundle: a name, looked up in the user models folder (--models-dir, else $QDML_MODELS_DIR, else "
@@ -50,6 +51,7 @@ def add_sample_args(parser) -> None:
     g.add_argument("--el-color", help="nominal emission colour: violet, blue, sky-blue, cyan, green, yellow, orange, red, deep-red, NIR")
     g.add_argument("--size-nm", metavar="NM", help="QD size, nm (0.5-1000)")
     g.add_argument("--pristine-peak-nm", metavar="NM", help="PL peak of the untreated QDs, nm (250-2500)")
+    g.add_argument("--abs-peak-nm", metavar="NM", help="first excitonic absorption peak of the untreated QDs, nm (200-3000)")
     g.add_argument("--control-plqy", metavar="PCT", help="measured PLQY %% (0-100) of your untreated control (paired model)")
     g.add_argument("--control-eqe", metavar="PCT", help="measured EQE %% (0-100) of your untreated control device (paired model)")
     g.add_argument("--control-peak-nm", metavar="NM", help="measured peak (nm, 250-2500) of your untreated control (paired model)")

@@ -11,9 +11,12 @@ Evaluate by nested cross-validation: on each outer training side an inner CV pic
 estimator, which then predicts the held-out rows with an 80 % CV+ interval. Folds that
 together hold out at most a fifth of the rows (leave-one-out, small groups) share one
 choice, made on rows none of them holds out; targets under 40 rows are nested fold by
-fold. Baselines are scored on the same folds: the training mean, the per-family mean,
-the nearest neighbour in feature space, the band-gap prior (peak), and no-change
-(paired mode).
+fold. The inner CV is grouped the way the outer scheme is (by paper, ligand, composition,
+cluster or element) and its candidates include the simple rules. Baselines are scored on
+the same folds: the training mean, the per-family mean, the family median (same family
+and role), the nearest neighbour in feature space, for the peak the colour prior (the
+prior the model starts from, no fitting) and the bulk band gap, and in paired mode
+no-change and control-plus-median-change; each entry names its best baseline.
 
 Schemes: repeated-kfold (5x3, optimistic), leave-one-out, leave-one-ligand-out,
 leave-one-qd-out, leave-one-reference-out (no paper on both sides), leave-one-cluster-out
@@ -22,7 +25,9 @@ Modes: absolute (the treated value) and paired (from the control's value: ΔPLQY
 ratio, peak shift; baseline: no change). Units: plqy and eqe in %, peak_nm in nm.
 --json writes one object per (target, scheme, mode, features) with keys target, scheme,
 mode, features, n, mae, rmse, r2, spearman, mae_sd, baseline_mae, baselines, mae_ci,
-coverage, estimator (plus skill, verdict, n_folds, n_selections).
+coverage, estimator, best_baseline, best_baseline_mae, skill_vs_best (1 - MAE / best
+baseline MAE) (plus skill, verdict, n_folds, n_selections, vs_best_ci,
+worse_than_best_baseline, beats_best_baseline).
 The terminal shows one table per target (units in the headers) with the best baseline
 and whether the model beats it, then one plain sentence per target. Every column and
 scheme is explained in docs/evaluation.md and in the report's glossary; --report opens

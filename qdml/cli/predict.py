@@ -10,11 +10,20 @@ each row of a CSV (--input pairs.csv --output preds.csv).
 
 Input columns: ligand, qd; optional el_color (violet, blue, sky-blue, cyan, green,
 yellow, orange, red, deep-red, NIR; case-insensitive, unknown -> missing with a warning),
-size_nm (nm), pristine_peak_nm (nm, the untreated QDs' PL peak), and for the paired model
+size_nm (nm), pristine_peak_nm (nm, the untreated QDs' PL peak), abs_peak_nm (nm, their
+first excitonic absorption peak), and for the paired model
 control_plqy (%), control_eqe (%), control_peak_nm (nm): the untreated sample's values.
 Other columns pass through unchanged. Output, one row per input row in input order:
 <target>_pred, <target>_lo, <target>_hi (units: plqy/eqe %, peak_nm/fwhm_nm nm, rounded to
-what the data supports: 0.1 % and 1 nm), in_domain, domain_reason.
+what the data supports: 0.1 % and 1 nm), in_domain, domain_reason,
+note (e.g. a halide ligand that exchanges a perovskite's lattice halide and changes its colour),
+precedents (literature rows with the same ligand on the same QD family), nearest_precedent
+(the closest training row: reference and measured values); --explain prints, for one pair,
+the nearest training rows with their evidence quotes.
+Without colour or pristine peak, the peak starts from the untreated QDs' confinement-aware
+estimate (a sizing curve at --size-nm, else the family's typical size); --ligand native
+predicts the untreated QDs' peak. A colour or pristine peak the composition cannot emit is
+ignored and makes the row out of domain.
 Under the table, one sentence per target says whether the model beats its best baseline
 in the bundle's cross-validation scores.
 A row whose ligand or QD does not resolve gets empty predictions and the reason; the
@@ -36,6 +45,8 @@ def add_args(parser) -> None:
     parser.add_argument("--confidence", type=float, default=0.8, help="interval level between 0 and 1 (default 0.8)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="processes for a large --input, 20 000 rows at a time (default 1; -1 = every core)")
+    parser.add_argument("--explain", action="store_true",
+                        help="for one pair: also print the nearest training rows with their evidence quotes")
 
 
 def run(args) -> int:
@@ -86,9 +97,34 @@ def run(args) -> int:
         for i, row in seen.reasons.iterrows():  # one line each: grep and editors rely on it
             where = f"{args.input}:{i}" if args.input else f"row {i + 1}"
             print(f"note: {where} ({row['ligand']} on {row['qd']}): {row['domain_reason']}", file=sys.stderr)
+        if len(seen.head) <= 5 and "nearest_precedent" in seen.head.columns:
+            for i, row in seen.head.iterrows():
+                if row["nearest_precedent"]:
+                    where = f"{args.input}:{i}" if args.input else f"row {i + 1}"
+                    n = int(row["precedents"]) if row["precedents"] == row["precedents"] else 0
+                    print(f"evidence: {where}: {n} literature row(s) with {row['ligand']} on this QD family; "
+                          f"nearest training row: {row['nearest_precedent']}", file=sys.stderr)
+        note_col = "qdml_note" if "qdml_note" in seen.head.columns else "note"
+        notes = seen.head[seen.head[note_col].astype(str) != ""] if note_col in seen.head.columns else seen.head.iloc[0:0]
+        for i, row in notes.head(20).iterrows():
+            where = f"{args.input}:{i}" if args.input else f"row {i + 1}"
+            print(f"note: {where} ({row['ligand']} on {row['qd']}): {row[note_col]}", file=sys.stderr)
     if not seen.resolved:
         print("qdml predict: no row could be resolved", file=sys.stderr)
         return 1
+    if args.explain:
+        if args.input:
+            raise QdmlError("--explain works on one pair: give --ligand and --qd")
+        from qdml.workflows.prediction import explain
+
+        near = explain(pairs.iloc[0].to_dict(), model=bundle)
+        out = console()
+        out.print(f"Nearest training rows to {args.ligand} on {args.qd} (distance 1 = the 95th percentile of the "
+                  "training rows' own nearest-neighbour distances):", markup=False)
+        for i, row in near.iterrows():
+            out.print(f"{i + 1}. distance {row['distance']:.2f}: {row['ligand']} on {row['qd']} ({row['values']}) - "
+                      f"{row['reference']} [{row['line']}]", markup=False)
+            out.print(f"   evidence: \"{row['evidence']}\"", markup=False)
     return 0
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 NAME = "rank"
 HELP = "rank candidate ligands (knowledge base or --candidates FILE) for one QD"
 DESCRIPTION = """\
-Score every ligand of the knowledge base (or the 'ligand' column of --candidates FILE)
-on one QD and sort by score, best first. --by mean ranks by the prediction, lower by the
+Score the knowledge base's inorganic ligands (the review's classes and organic-inorganic
+hybrids carrying an inorganic ion; --include-organic adds organic ligands, "native" and
+placeholders such as MBrn, ZnX2), or the 'ligand' column of --candidates FILE, on one QD
+and sort by score, best first. Default target: the one whose model beats its best simple
+rule by the most under leave-one-reference-out (the bundle's cv_scores); a target whose
+model does not beat its best baseline is said to be no better than that rule. --by mean ranks by the prediction, lower by the
 interval's lower bound (a cautious choice), ucb by its upper bound (an exploring one).
 Several --target: the score is the weighted sum of each target's score divided by its
 training SD (--weight eqe=2 ...); --pareto ranks by Pareto front first.
@@ -14,7 +18,9 @@ training SD (--weight eqe=2 ...); --pareto ranks by Pareto front first.
 of the prediction, of the interval's farther end with --by lower, or of the interval
 itself with --by ucb).
 Output columns: rank, ligand, <target>_pred, <target>_lo, <target>_hi, score,
-measured_<target> (the measured value where the pair is in the data), in_domain.
+measured_<target> (the measured value where the pair is in the data),
+<target>_beats_baseline, in_domain, note, precedents (literature rows with the ligand on the
+QD's family), nearest_precedent (closest training row: reference and measured values).
 Units: plqy and eqe in %, peak_nm in nm.
 """
 
@@ -23,7 +29,11 @@ def add_args(parser) -> None:
     from qdml.cli.common import add_model_args, add_sample_args
 
     parser.add_argument("--qd", required=True, help="QD composition, e.g. CsPbI3")
-    parser.add_argument("--target", action="append", help="target to rank by (repeatable; default eqe)")
+    parser.add_argument("--target", action="append",
+                        help="target to rank by (repeatable; default: the one with the highest skill over its best "
+                             "baseline under leave-one-reference-out)")
+    parser.add_argument("--include-organic", action="store_true",
+                        help='also rank organic ligands, "native" and placeholders (MBrn, ZnX2)')
     parser.add_argument("--by", choices=["mean", "lower", "ucb"], default="mean", help="score: prediction, lower bound or upper bound")
     parser.add_argument("--weight", action="append", metavar="TARGET=W", help="weight of a target in the combined score")
     parser.add_argument("--goal", action="append", metavar="TARGET=VALUE",
@@ -45,6 +55,8 @@ def run(args) -> int:
     from qdml.cli.common import start_bundle_command
 
     start_bundle_command()  # first: see its docstring
+    import sys
+
     from qdml.cli.common import check_confidence, console, load_model, sample_values
     from qdml.cli.tables import show
     from qdml.cli.views import SAVE_HINT, print_verdicts, ranking_columns
@@ -54,8 +66,8 @@ def run(args) -> int:
     from qdml.targets import get_target
     from qdml.workflows.ranking import rank
 
-    targets = list(dict.fromkeys(args.target or ["eqe"]))
-    if args.pareto and len(targets) < 2:
+    targets = list(dict.fromkeys(args.target)) if args.target else None  # None: the most skilful target
+    if args.pareto and (targets is None or len(targets) < 2):
         raise QdmlError("--pareto needs at least two targets to trade off, e.g. --target eqe --target plqy")
     weights = _assignments(args.weight, "--weight")
     goals = _assignments(args.goal, "--goal")
@@ -74,8 +86,10 @@ def run(args) -> int:
     sample = sample_values(args)
     bundle = load_model(args)
     table = rank(args.qd, targets, by=args.by, candidates=candidates, model=bundle,
-                 weights={**{t: 1.0 for t in targets}, **weights}, pareto=args.pareto, top=args.top,
-                 confidence=args.confidence, sample=sample, goals=goals)
+                 weights=({**{t: 1.0 for t in targets}, **weights} if targets else weights or None),
+                 pareto=args.pareto, top=args.top, confidence=args.confidence, sample=sample, goals=goals,
+                 include_organic=args.include_organic)
+    targets = table.attrs.get("targets", targets)
     out = console()
     if args.output:
         write_csv(table, args.output, score_decimals=_score_decimals(targets))
@@ -89,6 +103,12 @@ def run(args) -> int:
          f"value ({int(round(args.confidence * 100))} % interval)",
          more_rows=max(len(table) - shown, 0), hint=SAVE_HINT)
     print_verdicts(out, bundle.metadata.get("cv_scores") or [], targets)
+    if not getattr(args, "quiet", False):
+        for sentence in table.attrs.get("notes", []):
+            print(f"note: {sentence}", file=sys.stderr)
+        if "note" in table.columns:
+            for _, row in table[table["note"].astype(str) != ""].head(shown).iterrows():
+                print(f"note: rank {row['rank']} ({row['ligand']}): {row['note']}", file=sys.stderr)
     if args.plot:
         from qdml.evaluation.plots import plot_pareto, plot_ranking
 

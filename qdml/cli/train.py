@@ -10,8 +10,11 @@ DESCRIPTION = """\
 Train one scikit-learn Pipeline per target on the rows where the target is present
 (flagged values left out unless --include-flagged). For each target the estimator
 (ridge, ARD Gaussian process, extra trees, gradient boosting, or the training mean) is
-chosen by inner cross-validation; for peak_nm the band-gap / colour / pristine-peak prior
-is both an input and the base the model corrects. Intervals: CV+ conformal (Barber et
+chosen by inner cross-validation grouped by paper (what wins on papers it has not seen),
+among fitted models and simple rules (mean, family mean and median, and for the peak the
+prior itself); where a rule wins, the bundle ships the rule and says so. For peak_nm the
+pristine-peak / colour / confinement-aware composition prior is both an input and the base
+the model corrects. Intervals: CV+ conformal (Barber et
 al. 2021; the same bounds as MAPIE's CrossConformalRegressor "plus", checked in the tests).
 Writes MODELS_DIR/NAME/ (MODELS_DIR: --models-dir, else $QDML_MODELS_DIR, else
 ~/.local/share/qdml/models; or --output-dir DIR): the fitted predictor (skops format, which
@@ -20,8 +23,8 @@ versions, chosen estimators, CV scores) and checksums.sha256. The new bundle is 
 beside the old one and swapped in when complete; a folder that is not a bundle is never
 replaced.
 'qdml predict --model NAME' finds a bundle there from any folder.
-Training also scores the model by nested CV (repeated-kfold, leave-one-ligand-out) and
-prints it beside the baselines (a few minutes; a progress bar shows on a terminal);
+Training also scores the model by nested CV (repeated-kfold, leave-one-ligand-out,
+leave-one-reference-out: rank reads its scores) and prints it beside the baselines (a few minutes; a progress bar shows on a terminal);
 'qdml evaluate' runs every scheme.
 Retraining on new rows and in a hurry? --no-cv fits the models in seconds and skips the
 scores (the bundle then says it has none).
@@ -70,6 +73,8 @@ def run(args) -> int:
     for t, m in meta["target_models"].items():
         note = f"  FALLBACK: {m['fallback']}" if m.get("fallback") else ""
         out.print(f"  {t}: {m['estimator']} on {m['rows']} rows{note}", markup=False)
+        if m.get("rule"):
+            out.print(f"    {m['rule']}", markup=False)
     if result.entries:
         out.print()
         print_evaluation(out, result.entries, title_suffix=" (nested CV)")

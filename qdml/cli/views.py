@@ -99,6 +99,7 @@ def evaluation_columns(target: str, entries: list[dict]) -> list[Column]:
         Column(f"MAE ({u}) (95 % CI)", [_mae_cell(target, e) for e in entries], 0, "right"),
         Column(f"best baseline: MAE ({u})", [f"{t.format(b[1])} {_baseline_label(b[0])}".strip() for b in best], 0),
         Column("vs best baseline", [SHORT[compare(e)] for e in entries], 0),
+        Column("skill vs best", [number(e.get("skill_vs_best"), 2) for e in entries], 3, "right"),
         Column("coverage (%)", [number(100 * e["coverage"], 0) if not is_missing(e.get("coverage")) else ""
                                 for e in entries], 4, "right"),
         Column("R²", [number(e.get("r2"), 2) for e in entries], 7, "right"),

@@ -25,8 +25,9 @@ from qdml.learn.estimators import (
     cv_plus_interval,
     select_estimator,
 )
-from qdml.learn.predictor import finish_prediction, peak_windows
+from qdml.learn.predictor import PeakContext, finish_prediction, peak_windows
 from qdml.learn.threads import one_thread
+from qdml.targets import TARGETS
 
 
 @dataclass
@@ -40,6 +41,9 @@ class TargetData:
     lines: np.ndarray
     control: np.ndarray | None = None  # paired mode: the control's value of the same target
     qd: np.ndarray | None = None  # compositions, to keep peaks inside their band-gap window
+    role: np.ndarray | None = None  # treated / control, for the family-median baseline
+    context: PeakContext | None = None  # the peak's prior, native rows and halide exchange
+    groups: np.ndarray | None = None  # inner model-choice groups (as the outer scheme groups rows)
 
 
 #: Folds share model choices in blocks that hold out at most 1/MAX_SELECTIONS of the rows
@@ -65,8 +69,12 @@ def _fold_frame(
     pred = model.predict(X_te)
     lo, hi = cv_plus_interval(sel.test_fold_predictions[:, columns], sel.oof_residuals, confidence)
     window = peak_windows(data.qd[te]) if data.qd is not None else None
-    # the same finishing step as every prediction a user gets (band-gap window, physical range)
-    pred, lo, hi = finish_prediction(data.target, pred, np.minimum(lo, pred), np.maximum(hi, pred), None, window)
+    context = data.context.take(te) if data.context is not None else None
+    # the same finishing step as every prediction a user gets (peak context, band-gap window, range)
+    pred, lo, hi = finish_prediction(data.target, pred, np.minimum(lo, pred), np.maximum(hi, pred), None, window,
+                                     context)
+    role_tr = data.role[tr] if data.role is not None else np.full(len(tr), "")
+    role_te = data.role[te] if data.role is not None else np.full(len(te), "")
     out = pd.DataFrame(
         {
             "line": data.lines[te],
@@ -81,13 +89,18 @@ def _fold_frame(
             "family": data.family[te],
             "baseline:mean": B.training_mean(y_tr, len(te)),
             "baseline:family-mean": B.family_mean(y_tr, data.family[tr], data.family[te]),
+            "baseline:family-median": B.family_median(y_tr, data.family[tr], role_tr, data.family[te], role_te),
             "baseline:nearest-neighbour": B.nearest_neighbour(X_tr, y_tr, X_te),
         }
     )
     if data.target == "peak_nm" and mode == "absolute" and B.BANDGAP_PEAK_COLUMN in data.X.columns:
         out["baseline:band-gap-prior"] = B.bandgap_prior(data.X.iloc[te])
+        prior = B.colour_prior(data.X.iloc[te])
+        out["baseline:colour-prior"] = finish_prediction(data.target, prior, prior, prior, None, window, context)[0]
     if data.control is not None:
         out["baseline:no-change"] = data.control[te]
+        out["baseline:control-plus-median-change"] = B.control_plus_median_change(
+            data.control[tr], y_tr, data.control[te], TARGETS[data.target].paired_space)
     return out
 
 
@@ -110,7 +123,7 @@ def _run_block(data: TargetData, block: list[tuple[int, Fold]], random_state: in
     union = np.concatenate(tests)
     sel = select_estimator(
         data.X.iloc[train], data.y[train], data.target, random_state=random_state,
-        X_test=data.X.iloc[union], mode=mode,
+        X_test=data.X.iloc[union], mode=mode, groups=None if data.groups is None else data.groups[train],
     )
     # numpy and a positional estimator: pandas name checks cost more than these small fits
     A = data.X.to_numpy(dtype=float)
@@ -210,7 +223,8 @@ def summarize_predictions(preds: pd.DataFrame, random_state: int = 0) -> dict:
         return {
             "n": 0, "mae": None, "rmse": None, "r2": None, "spearman": None, "mae_sd": None,
             "baseline_mae": None, "baselines": {}, "mae_ci": [None, None], "coverage": None,
-            "estimator": None, "n_folds": 0, "skill": None,
+            "estimator": None, "n_folds": 0, "skill": None, "best_baseline": None, "best_baseline_mae": None,
+            "skill_vs_best": None,
         }
     y, p = preds["y"].to_numpy(float), preds["pred"].to_numpy(float)
     err = np.abs(p - y)
@@ -226,6 +240,22 @@ def summarize_predictions(preds: pd.DataFrame, random_state: int = 0) -> dict:
     entry["baseline_mae"] = baselines.get("mean")
     reference = baselines.get("no-change", entry["baseline_mae"])
     entry["skill"] = (1 - entry["mae"] / reference) if reference else None
+    scored = {k: v for k, v in baselines.items() if v is not None}
+    best = min(scored, key=lambda k: (scored[k], k)) if scored else None
+    entry["best_baseline"] = best
+    entry["best_baseline_mae"] = scored.get(best) if best else None
+    entry["skill_vs_best"] = (1 - entry["mae"] / scored[best]) if best and scored[best] else None
+    if best:  # paired bootstrap of (model error - best baseline error), on the same held-out rows
+        b = preds[f"baseline:{best}"].to_numpy(float)
+        ok = np.isfinite(b)
+        diff = err[ok] - np.abs(b[ok] - y[ok])
+        d_lo, d_hi = bootstrap_mae_ci(diff, random_state=random_state)
+        entry["vs_best_ci"] = [d_lo, d_hi]
+        tol = 1e-9 * max(1.0, abs(scored[best]))  # a rule scored against itself differs by rounding only
+        entry["worse_than_best_baseline"] = bool(d_lo is not None and d_lo > tol)
+        entry["beats_best_baseline"] = bool(d_hi is not None and d_hi < -tol)
+    else:
+        entry["vs_best_ci"], entry["worse_than_best_baseline"], entry["beats_best_baseline"] = [None, None], False, False
     inside = (preds["lo"] <= preds["y"]) & (preds["y"] <= preds["hi"])
     entry["coverage"] = float(inside.mean())
     entry["interval_width"] = float((preds["hi"] - preds["lo"]).median())

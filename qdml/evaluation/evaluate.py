@@ -1,14 +1,21 @@
 """The evaluation run: every (target, scheme, mode, features) entry, as the ``--json`` list.
 
 Entry keys (a contract): target, scheme, mode, features, n, mae, rmse, r2, spearman, mae_sd,
-baseline_mae, baselines, mae_ci, coverage, estimator; plus skill, verdict, n_folds, n_rows,
-estimator_counts, interval_width, confidence.
+baseline_mae, baselines, mae_ci, coverage, estimator, best_baseline, best_baseline_mae,
+skill_vs_best; plus skill, verdict, n_folds, n_rows, estimator_counts, interval_width,
+confidence, vs_best_ci (bootstrap 95 % interval of model MAE minus best-baseline MAE on the same
+rows), worse_than_best_baseline, beats_best_baseline.
+
+``baselines`` holds ``mean``, ``family-mean``, ``family-median`` (same family and role),
+``nearest-neighbour``; for the peak ``band-gap-prior`` (bulk gap) and ``colour-prior`` (the prior
+the model starts from, no fitting); in paired mode ``no-change`` and
+``control-plus-median-change``.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +31,7 @@ from qdml.evaluation.splits import SCHEMES, RowKeys, make_folds, row_keys
 from qdml.exceptions import QdmlError
 from qdml.features.pair import PairFeaturizer, composition_only, treated_with_controls
 from qdml.learn.estimators import DEFAULT_CONFIDENCE
+from qdml.learn.predictor import peak_context
 from qdml.targets import TARGETS
 
 log = logging.getLogger(__name__)
@@ -31,6 +39,7 @@ log = logging.getLogger(__name__)
 ENTRY_KEYS = (
     "target", "scheme", "mode", "features", "n", "mae", "rmse", "r2", "spearman", "mae_sd",
     "baseline_mae", "baselines", "mae_ci", "coverage", "estimator",
+    "best_baseline", "best_baseline_mae", "skill_vs_best",
 )
 
 
@@ -95,6 +104,10 @@ def evaluate(
                 if mode == "paired" and fname != "full":
                     continue
                 Xs = X[present].reset_index(drop=True)
+                sub_rows = rows[present].reset_index(drop=True)
+                context = None
+                if TARGETS[target].learned_as == "energy-shift" and mode == "absolute":
+                    context = peak_context(sub_rows, Xs)
                 data = TargetData(
                     target,
                     Xs,
@@ -103,11 +116,14 @@ def evaluate(
                     rows.index.to_numpy()[present],
                     rows[f"control_{target}"].to_numpy(float)[present] if mode == "paired" else None,
                     rows["qd"].to_numpy(dtype=object)[present],
+                    sub_rows["role"].to_numpy(dtype=object) if "role" in sub_rows else None,
+                    context,
                 )
                 for scheme in schemes:
                     folds = make_folds(scheme, sub_keys, Xs, random_state=random_state)
                     blocks = plan_blocks(folds, random_state=random_state, n_rows=len(Xs))
-                    tasks.append(((target, scheme, mode, fname), data, blocks))
+                    scheme_data = replace(data, groups=inner_groups(scheme, sub_keys, folds, len(Xs)))
+                    tasks.append(((target, scheme, mode, fname), scheme_data, blocks))
     # every block of every entry in one pool: entries with few blocks no longer leave a core idle
     jobs = [(i, block) for i, (_, _, blocks) in enumerate(tasks) for block in blocks]
     parts: list[list] = [[] for _ in tasks]
@@ -129,6 +145,25 @@ def evaluate(
         result.entries.append(entry)
         result.predictions[key] = preds
     return result
+
+
+def inner_groups(scheme: str, keys: RowKeys, folds, n: int) -> np.ndarray | None:
+    """Labels that group the inner model-choice folds the way ``scheme`` groups the outer ones.
+
+    By ligand, composition or paper for the leave-one-X-out schemes; for cluster and element
+    schemes, the group of the (first) outer fold that tests each row; ``None`` (random inner
+    folds) for k-fold and leave-one-out, whose outer folds are random too.
+    """
+    direct = {"leave-one-ligand-out": keys.ligand, "leave-one-qd-out": keys.qd,
+              "leave-one-reference-out": keys.reference}
+    if scheme in direct:
+        return np.asarray(direct[scheme], dtype=object)
+    if scheme in ("leave-one-cluster-out", "leave-one-element-out"):
+        labels = np.array([f"row {i}" for i in range(n)], dtype=object)
+        for fold in reversed(folds):
+            labels[np.asarray(fold.test)] = fold.group
+        return labels
+    return None
 
 
 def _subset_keys(keys, mask):
@@ -174,9 +209,11 @@ def entries_table(entries: list[dict], target: str | None = None) -> pd.DataFram
                 "best-baseline MAE": r(best_mae),
                 "vs best baseline": SHORT[compare(e)],
                 "mean MAE": r(b.get("mean")),
+                "family-median MAE": r(b.get("family-median")),
                 "family-mean MAE": r(b.get("family-mean")),
                 "nearest-neighbour MAE": r(b.get("nearest-neighbour")),
-                "prior / no-change MAE": r(b.get("band-gap-prior", b.get("no-change"))),
+                "prior / no-change MAE": r(b.get("colour-prior", b.get("no-change"))),
+                "skill vs best": r(e.get("skill_vs_best"), 2),
                 "skill": r(e.get("skill"), 2),
                 "R²": r(e.get("r2"), 2),
                 "Spearman ρ": r(e.get("spearman"), 2),

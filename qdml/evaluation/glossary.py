@@ -26,11 +26,18 @@ COLUMNS: dict[str, str] = {
                         "no better: the interval contains it (indistinguishable at this sample size). "
                         "worse: the whole interval lies above it.",
     "mean MAE": "Baseline: predict the training mean for every held-out row.",
+    "family-median MAE": "Baseline: predict the median of the training rows of the same QD family and role "
+                         "(treated or untreated control).",
     "family-mean MAE": "Baseline: predict the training mean of the row's QD family (perovskite, II-VI, III-V ...).",
     "nearest-neighbour MAE": "Baseline: predict the value of the most similar training row in standardised "
                              "feature space (1-NN).",
-    "prior / no-change MAE": "Baseline without fitting: for the peak, the composition's band-gap wavelength; in "
-                             "paired mode, 'no change' (the treated value equals the control's).",
+    "prior / no-change MAE": "Baseline without fitting: for the peak, the colour prior (the prior the model "
+                             "starts from: pristine peak, else nominal colour, else the composition's "
+                             "confinement-aware estimate; the bulk band gap is in --json as band-gap-prior); in "
+                             "paired mode, 'no change' (the treated value equals the control's). Paired entries "
+                             "also score control-plus-median-change (the control changed by the median change).",
+    "skill vs best": "1 - MAE / (best-baseline MAE): above 0 the model beats the best simple rule, 0 = as good, "
+                     "negative = worse (the JSON key skill_vs_best).",
     "skill": "1 - MAE / (mean-baseline MAE), or / (no-change MAE) in paired mode: 0 = no better than that "
                      "baseline, 1 = perfect, negative = worse.",
     "R²": "Coefficient of determination of the held-out predictions (1 = perfect, 0 = the mean of the held-out "
@@ -43,8 +50,8 @@ COLUMNS: dict[str, str] = {
     "model": "Estimator most often chosen by the inner cross-validation across the outer folds.",
 }
 #: Columns whose values are in the target's unit (headers get ``(unit)`` appended).
-UNIT_COLUMNS = ("MAE", "MAE 95% CI", "best-baseline MAE", "mean MAE", "family-mean MAE", "nearest-neighbour MAE",
-                "prior / no-change MAE", "interval width")
+UNIT_COLUMNS = ("MAE", "MAE 95% CI", "best-baseline MAE", "mean MAE", "family-median MAE", "family-mean MAE",
+                "nearest-neighbour MAE", "prior / no-change MAE", "interval width")
 
 #: Cross-validation schemes: name -> what is held out, in words.
 SCHEME_TEXT: dict[str, str] = {

@@ -22,8 +22,9 @@ from qdml.evaluation.metrics import bootstrap_mae_ci, bootstrap_mae_difference_c
 from qdml.evaluation.plots import importance_png, parity_png, residuals_by_group_png
 from qdml.evaluation.verdict import BASELINE_NAMES, best_baseline, compare, headline_entry
 from qdml.features.catalog import describe, quantities
+from qdml.features.context import row_keys
 from qdml.features.pair import PairFeaturizer
-from qdml.learn.estimators import select_estimator
+from qdml.learn.estimators import RULES, is_rule, select_estimator
 from qdml.targets import TARGETS
 
 #: What a scheme's held-out rows stand for, in the words of a headline.
@@ -157,7 +158,7 @@ def _grouped_importance(frame: pd.DataFrame, target: str, random_state: int = 0,
     y = rows[target].to_numpy(float)
     names = [str(c) for c in X.columns]
     groups = quantities(names)
-    sel = select_estimator(X, y, target, random_state=random_state)
+    sel = select_estimator(X, y, target, random_state=random_state, groups=row_keys(rows).reference)
     rng = np.random.default_rng(random_state)
     rises = {q: [] for q in groups}
     for tr, te in KFold(n_splits=min(4, len(y)), shuffle=True, random_state=random_state).split(X):
@@ -230,6 +231,8 @@ def write_report(path: str, result: EvaluationResult, frame: pd.DataFrame, files
         "beside baselines scored on the same folds. A model counts as better than a baseline only when the whole "
         "95 % interval of its error lies below the baseline's error.</p>",
         "<div class='cards'>", *cards, "</div>",
+        "<h2>Model or rule: what wins on papers it has not seen</h2>",
+        "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in verdict_sentences(result.entries)) + "</ul>",
         "<h2>Predicted against measured</h2>",
         "<p class='small'>Each point is a held-out row with its prediction interval (clipped to what the quantity can "
         "physically take); the grey band is the best baseline's mean error either side of the diagonal.</p>",
@@ -270,6 +273,30 @@ def _title(target) -> str:
     """``PLQY (%)``, ``Peak (nm)``: a target's header as a heading."""
     header = target.header
     return header[:1].upper() + header[1:]
+
+
+def verdict_sentences(entries: list[dict], scheme: str = "leave-one-reference-out") -> list[str]:
+    """One sentence per target under ``scheme``: does the model beat its best baseline, is it a rule?"""
+
+    out = []
+    for e in entries:
+        if e.get("scheme") != scheme or e.get("features") != "full" or not e.get("n"):
+            continue
+        name = f"{e['target']} ({e['mode']})"
+        best, best_mae, skill = e.get("best_baseline"), e.get("best_baseline_mae"), e.get("skill_vs_best")
+        lo, hi = e.get("vs_best_ci") or [None, None]
+        ci = "" if lo is None else f"; model minus best-baseline MAE {lo:+.3g} to {hi:+.3g} (95% bootstrap)"
+        if e.get("estimator") and is_rule(e["estimator"]):
+            out.append(f"{name}: a rule wins the model choice in most folds: {e['estimator']} ({RULES[e['estimator']]}); "
+                       f"MAE {e['mae']:.3g} beside the best baseline {best} {best_mae:.3g}{ci}")
+        elif e.get("worse_than_best_baseline"):
+            out.append(f"{name}: the model is WORSE than its best baseline {best} ({e['mae']:.3g} vs {best_mae:.3g}){ci}")
+        elif e.get("beats_best_baseline"):
+            out.append(f"{name}: the model beats its best baseline {best} ({e['mae']:.3g} vs {best_mae:.3g}){ci}")
+        else:
+            out.append(f"{name}: the model ({e['mae']:.3g}) is not distinguishable from its best baseline {best} "
+                       f"({best_mae:.3g}, skill_vs_best {skill:.2f}){ci}")
+    return out
 
 
 def _cls(parse, value):

@@ -16,9 +16,12 @@ from qdml.targets import TARGETS
 BASELINE_NAMES = {
     "mean": "the training mean",
     "family-mean": "the QD-family mean",
+    "family-median": "the QD-family median",
     "nearest-neighbour": "the nearest neighbour",
     "band-gap-prior": "the band-gap prior",
+    "colour-prior": "the colour prior",
     "no-change": "no change from the control",
+    "control-plus-median-change": "the control plus the median change",
 }
 #: Scheme a headline quotes, most relevant first: a new ligand on a known QD is qdml's question.
 HEADLINE_SCHEMES = (

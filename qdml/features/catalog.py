@@ -37,6 +37,8 @@ _GAP = "bulk band gaps of datasets/qd_reference.csv (Protesescu 2015, Madelung 2
 _BOHR = "datasets/qd_reference.csv (Protesescu 2015, Efros & Rosen 2000, Wise 2000)"
 _COLOUR = "qdml convention: representative wavelength of a colour name (Rec. 2020 primaries)"
 _USER = "the user's data (column of the input file)"
+_SIZING = ("datasets/sizing_curves.csv (Yu 2003, Moreels 2009/2007, Almeida 2023; effective mass for CsPbX3) and "
+           "qd_reference.csv (typical sizes, Stokes shifts)")
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def _ligand() -> list[FeatureInfo]:
         _f(p + "n_components", "number of components", "number of distinct ions or molecules", "count", _KB, g, "mixture"),
         _f(p + "organic_fraction", "organic share", "weight of organic components", "share 0-1", _KB, g),
         _f(p + "in_knowledge_base", "in knowledge base", "1 when every part comes from the curated tables (else parsed from SMILES or element data)", "0/1", _KB, g),
+        _f(p + "untreated", "untreated", "1 for 'native' and the original organic capping (oleate, oleylamine ...): the sample was not treated", "0/1", _KB, g),
     ]
     return out
 
@@ -131,14 +134,16 @@ def _qd() -> list[FeatureInfo]:
         _f(p + "bandgap_missing", "band gap missing", "1 when no band gap is tabulated (gap then 0, wavelength 550 nm)", "0/1", _GAP, g, "band gap", True),
         _f(p + "exciton_bohr_radius_nm", "exciton Bohr radius", "exciton Bohr radius of the core", "nm", _BOHR, g),
         _f(p + "exciton_bohr_radius_missing", "exciton Bohr radius missing", "1 when the core has no tabulated Bohr radius", "0/1", _BOHR, g, "exciton Bohr radius", True),
+        _f(p + "confined_peak_nm", "untreated peak (typical size)", "emission peak of the untreated QDs at the family's typical size: sizing curve or effective-mass confinement plus Stokes shift (band-gap wavelength where no gap is tabulated)", "nm", _SIZING, g, "untreated peak"),
         _f(p + "composition_missing", "composition missing", "1 for rows with an empty qd (composition features then 0)", "0/1", _USER, g, "composition missing", True),
-        _f(p + "el_color_nm", "nominal colour", "representative wavelength of the stated emission colour (else the band-gap wavelength)", "nm", _COLOUR, g),
+        _f(p + "el_color_nm", "nominal colour", "representative wavelength of the stated emission colour (else the untreated-peak estimate; colours the composition cannot emit are ignored)", "nm", _COLOUR, g),
         _f(p + "el_color_missing", "nominal colour missing", "1 when no colour is given (value imputed)", "0/1", _USER, g, "nominal colour", True),
         _f(p + "size_nm", "QD size", "QD size as given (else 10 nm)", "nm", _USER, g),
         _f(p + "size_missing", "QD size missing", "1 when no size is given (value imputed)", "0/1", _USER, g, "QD size", True),
         _f(p + "size_over_bohr_diameter", "size / Bohr diameter", "size over twice the exciton Bohr radius: below 1 = strong confinement", "", _BOHR, g, "confinement"),
         _f(p + "size_over_bohr_diameter_missing", "size / Bohr diameter missing", "1 when size or Bohr radius is unknown (then 0)", "0/1", _USER, g, "confinement", True),
-        _f(p + "pristine_peak_nm", "pristine peak", "PL peak of the untreated QDs as given (else colour, else band-gap wavelength)", "nm", _USER, g),
+        _f(p + "size_peak_nm", "untreated peak (given size)", "emission peak of the untreated QDs at the given size (else the typical-size estimate)", "nm", _SIZING, g, "untreated peak"),
+        _f(p + "pristine_peak_nm", "pristine peak", "PL peak of the untreated QDs as given (else colour, else the untreated-peak estimate)", "nm", _USER, g),
         _f(p + "pristine_peak_missing", "pristine peak missing", "1 when no pristine peak is given (value imputed)", "0/1", _USER, g, "pristine peak", True),
     ]
     return out
@@ -153,7 +158,7 @@ def _pair() -> list[FeatureInfo]:
         _f(p + "radius_ratio", "radius ratio", "ligand radius over the lattice ion it replaces or sits beside (K+ vs Cs+, Cl- vs Br-)", "", _SHANNON, g),
         _f(p + "radius_ratio_missing", "radius ratio missing", "1 when a radius is unknown (ratio then 1)", "0/1", _SHANNON, g, "radius ratio", True),
         _f(p + "bandgap_peak_nm", "band-gap prior", "emission wavelength of the composition's band gap (physics prior of the peak)", "nm", _GAP, g),
-        _f(p + "peak_prior_nm", "peak prior", "best peak a chemist has before treating: pristine peak, else colour, else band-gap wavelength", "nm", _GAP, g),
+        _f(p + "peak_prior_nm", "peak prior", "best peak a chemist has before treating: pristine peak, else colour, else first absorption plus Stokes shift, else the confinement-aware untreated peak", "nm", _GAP, g),
     ]
     for t in PAIRED_TARGETS:
         target = TARGETS[t]

@@ -23,6 +23,8 @@ Features (``ligand__`` prefix), per row:
 ``is_mixture``, ``n_components``        salt or mixture; number of distinct ions/molecules
 ``organic_fraction``                    weight of organic components
 ``in_knowledge_base``                   1 when every part comes from the curated table
+``untreated``                           1 for "native" and the original organic capping (oleate,
+                                        oleylamine ...): the sample was not treated
 ======================================  ==========================================================
 
 "Weighted" means the stoichiometric/mixture weights of ``Ligand.components`` (sum 1), so a salt
@@ -47,6 +49,7 @@ from qdml.chemistry.elements import electronegativity_pauling, is_element
 from qdml.chemistry.ligands import (
     HSAB_CLASSES,
     LIGAND_CLASSES,
+    UNTREATED_LIGANDS,
     BindingType,
     Ligand,
     knowledge_base_ligands,
@@ -84,7 +87,8 @@ FEATURES: list[str] = (
     + ["hsab_unknown", "hsab_inferred"]
     + [f"binding_{b.value}" for b in BindingType]
     + [f"class_{slug}" for slug in _CLASS_SLUGS.values()]
-    + ["n_atoms", "n_atoms_missing", "is_mixture", "n_components", "organic_fraction", "in_knowledge_base"]
+    + ["n_atoms", "n_atoms_missing", "is_mixture", "n_components", "organic_fraction", "in_knowledge_base",
+       "untreated"]
 )
 _INDEX = {name: i for i, name in enumerate(FEATURES)}
 
@@ -143,6 +147,7 @@ def ligand_vector(text: str) -> tuple[float, ...]:
     v[_INDEX["n_components"]] = float(len(comps))
     v[_INDEX["organic_fraction"]] = lig.organic_fraction
     v[_INDEX["in_knowledge_base"]] = 1.0 if lig.in_knowledge_base else 0.0
+    v[_INDEX["untreated"]] = 1.0 if lig.name in UNTREATED_LIGANDS else 0.0
     return tuple(float(x) for x in v)
 
 

@@ -11,9 +11,15 @@ Ligand features (:class:`~qdml.chemistry.ligand_features.LigandFeaturizer`) and 
   beside (an A-site cation such as K+ against Cs+, a halide against the lattice halide).
 - ``pair__bandgap_peak_nm``: the composition's band-gap emission wavelength (physics prior).
 - ``pair__peak_prior_nm``: the best peak prior a chemist has before treating: the pristine peak,
-  else the nominal colour's wavelength, else the band-gap prior (``qd__*_missing`` say which).
-  No separate "prior came from the band gap" indicator: in the literature almost every peak row
-  has a colour, so such a flag is learned from two rows and extrapolates wildly.
+  else the nominal colour's wavelength, else the untreated QDs' first absorption peak plus the
+  family's Stokes shift (``abs_peak_nm``), else their confinement-aware peak at the given (or
+  the family's typical) size (``qd__size_peak_nm``; never the bulk gap of a nanocrystal). "NIR" names a band, not a wavelength: where the composition's estimate lies in
+  the near infrared (>= 700 nm), it replaces the nominal 780 nm. A colour or pristine peak the
+  composition cannot emit is ignored (:func:`~qdml.features.qd.sample_conflicts`). The prior does
+  not depend on the ligand (screening assembles it per composition); what a halide ligand does to
+  a perovskite of another halide is applied after the model (:mod:`qdml.learn.predictor`).
+  No separate "prior came from the composition" indicator: in the literature almost every peak
+  row has a colour, so such a flag is learned from two rows and extrapolates wildly.
 - paired mode: ``pair__control_<target>`` (the untreated sample's value) with missing indicators.
 """
 
@@ -27,10 +33,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from qdml.chemistry.composition import ANION_ELEMENTS, bandgap_prior_nm, parse_qd_composition
+from qdml.chemistry.confinement import peak_from_absorption_nm
 from qdml.chemistry.ligands import parse_ligand
 from qdml.exceptions import QdmlError
 from qdml.features.ligand import LigandFeaturizer
-from qdml.features.qd import QDFeaturizer, colour_wavelength_nm
+from qdml.features.qd import QDFeaturizer, colour_wavelength_nm, sample_conflicts
 from qdml.targets import PAIRED_TARGETS
 
 SOFTNESS = {"hard": 0.0, "borderline": 0.5, "soft": 1.0}
@@ -266,10 +273,13 @@ def bandgap_peak_nm(qd: str) -> float:
 
 
 def composition_only(X: pd.DataFrame) -> pd.DataFrame:
-    """Drop what a chemist knows about the sample beyond its composition (colour, size, pristine peak)."""
+    """Drop what a chemist knows about the sample beyond its composition (colour, size, pristine peak).
+
+    The peak prior becomes the composition's untreated peak at the family's typical size.
+    """
     keep = [c for c in X.columns if not c.startswith(SAMPLE_INFO_PREFIXES)]
     out = X[keep].copy()
-    out["pair__peak_prior_nm"] = out["pair__bandgap_peak_nm"]
+    out["pair__peak_prior_nm"] = out["qd__confined_peak_nm"]
     out.attrs = dict(X.attrs)
     return out
 
@@ -294,8 +304,9 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
             if col not in frame.columns:
                 raise QdmlError(f"PairFeaturizer needs a column {col!r}")
         self.ligand_featurizer_ = LigandFeaturizer().fit(frame[["ligand"]])
-        qd_cols = [c for c in ("qd", "el_color", "size_nm", "pristine_peak_nm") if c in frame.columns]
-        self.qd_featurizer_ = QDFeaturizer().fit(frame[qd_cols])
+        # every sample column, present or not: a size or pristine peak given only at prediction
+        # time must still reach the QD featurizer and the peak prior
+        self.qd_featurizer_ = QDFeaturizer().fit(_qd_frame(frame))
         names = list(self.ligand_featurizer_.get_feature_names_out()) + list(self.qd_featurizer_.get_feature_names_out())
         names += PAIR_FEATURES
         if self.paired:
@@ -322,12 +333,11 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
 
         frame = _frame(X)
         lig = self.ligand_featurizer_.transform(frame[["ligand"]])
-        qd_cols = [c for c in ("qd", "el_color", "size_nm", "pristine_peak_nm") if c in frame.columns]
-        qd_frame = frame[qd_cols].copy()
-        for c in ("el_color", "size_nm", "pristine_peak_nm"):
-            if c not in qd_frame.columns:
-                qd_frame[c] = np.nan if c != "el_color" else ""
-        qdf = self.qd_featurizer_.transform(qd_frame[[c for c in self.qd_featurizer_.feature_names_in_]])
+        qd_frame = _qd_frame(frame)
+        fitted = [str(c) for c in self.qd_featurizer_.feature_names_in_]
+        if fitted != list(qd_frame.columns):
+            raise QdmlError("this PairFeaturizer was fitted before sample columns were always passed on; retrain the model")
+        qdf = self.qd_featurizer_.transform(qd_frame)
         lig_u, li = np.unique(frame["ligand"].astype(str).to_numpy(), return_inverse=True)
         qd_u, qi = np.unique(frame["qd"].astype(str).to_numpy(), return_inverse=True)
         inter = InteractionTable(lig_u, qd_u).terms(li, qi) if len(frame) else np.zeros((0, 5))
@@ -335,11 +345,9 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
         bandgap = _per_code(qd_codes, [bandgap_peak_nm(q) for q in qd_values], float)
         qd_names = list(self.qd_featurizer_.get_feature_names_out())
         qd_df = pd.DataFrame(qdf, columns=qd_names, index=frame.index)
-        pristine = _numeric(frame, "pristine_peak_nm")
-        colour_nm = _colour_nm(frame)
-        prior = np.where(np.isfinite(pristine), pristine, np.where(np.isfinite(colour_nm), colour_nm, bandgap))
         bandgap_filled = np.where(np.isfinite(bandgap), bandgap, self.bandgap_fill_nm_)
-        prior = np.where(np.isfinite(prior), prior, bandgap_filled)
+        estimate = np.where(np.isfinite(bandgap), qd_df["qd__size_peak_nm"].to_numpy(float), bandgap_filled)
+        prior = peak_prior_nm(frame, estimate)
         pair_df = pd.DataFrame(
             {
                 "pair__hsab_match": inter[:, 0],
@@ -364,6 +372,47 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
         out.columns = list(self.feature_names_out_)
         out.attrs["family"] = _per_code(qd_codes, [parse_qd_composition(q).family for q in qd_values], object)
         return out
+
+
+def _qd_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The QD featurizer's input: qd and every sample column (empty where the frame lacks it)."""
+    out = pd.DataFrame({"qd": frame["qd"]}, index=frame.index)
+    for c in ("el_color", "size_nm", "pristine_peak_nm"):
+        out[c] = frame[c] if c in frame.columns else ("" if c == "el_color" else np.nan)
+    return out
+
+
+#: Colours that name a band rather than a wavelength, and where the band starts (nm).
+BROAD_COLOURS = {"nir": 700.0}
+
+
+def peak_prior_nm(frame: pd.DataFrame, estimate: np.ndarray) -> np.ndarray:
+    """The peak prior of each row: pristine peak, else colour, else ``estimate`` (the composition's).
+
+    A first excitonic absorption peak of the untreated QDs (``abs_peak_nm``) replaces the
+    composition's estimate with that peak plus the family's Stokes shift. Colours and pristine
+    peaks the composition cannot emit are ignored; "NIR" gives way to the composition's estimate
+    where that lies in the near infrared.
+    """
+    absorption = _numeric(frame, "abs_peak_nm")
+    if np.isfinite(absorption).any():
+        qd_text = frame["qd"].astype(str).to_numpy()
+        from_abs = np.array([peak_from_absorption_nm(q, a) if np.isfinite(a) else np.nan
+                             for q, a in zip(qd_text, absorption)], dtype=float)
+        estimate = np.where(np.isfinite(from_abs), from_abs, estimate)
+    pristine = _numeric(frame, "pristine_peak_nm")
+    colour_nm = _colour_nm(frame)
+    qds = frame["qd"].astype(str).to_numpy()
+    colour_bad, pristine_bad, _ = sample_conflicts(qds, colour_nm, pristine)
+    colour_nm = np.where(colour_bad, np.nan, colour_nm)
+    pristine = np.where(pristine_bad, np.nan, pristine)
+    estimate = np.asarray(estimate, dtype=float)
+    if "el_color" in frame.columns:
+        keys = frame["el_color"].fillna("").astype(str).str.strip().str.lower().to_numpy()
+        for name, start in BROAD_COLOURS.items():
+            use = (keys == name) & np.isfinite(estimate) & (estimate >= start)
+            colour_nm = np.where(use, estimate, colour_nm)
+    return np.where(np.isfinite(pristine), pristine, np.where(np.isfinite(colour_nm), colour_nm, estimate))
 
 
 def _numeric(frame: pd.DataFrame, col: str) -> np.ndarray:

@@ -25,14 +25,20 @@ Features (all prefixed ``qd__``):
   cations with no tabulated radius (PEA, pF-PEA: 2D spacers) are left out of rA.
 - ``bandgap_ev``, ``bandgap_peak_nm`` (= 1239.84 / Eg), ``bandgap_range_ev`` (width of the range
   when shares are open), ``bandgap_uncertain``, ``bandgap_missing`` (then Eg 0 and peak 550 nm).
+- ``confined_peak_nm``: the untreated QDs' emission peak at the family's typical size (sizing
+  curve or effective-mass confinement plus Stokes shift, :mod:`qdml.chemistry.confinement`);
+  ``bandgap_peak_nm`` where no gap is tabulated.
 - ``exciton_bohr_radius_nm`` + ``exciton_bohr_radius_missing`` (tabulated cores only).
 - ``el_color_nm`` + ``el_color_missing``: the nominal emission colour as a representative
-  wavelength (:data:`COLOUR_WAVELENGTH_NM`, a convention); missing or unknown names are imputed
-  with ``bandgap_peak_nm``.
+  wavelength (:data:`COLOUR_WAVELENGTH_NM`, a convention); missing or unknown names, and colours
+  no QD of the composition can emit (:func:`sample_conflicts`), are imputed with
+  ``size_peak_nm``.
 - ``size_nm`` + ``size_missing`` (imputed with ``size_fill_nm``);
-  ``size_over_bohr_diameter`` + ``size_over_bohr_diameter_missing`` (confinement strength).
-- ``pristine_peak_nm`` + ``pristine_peak_missing``: the untreated sample's peak, imputed with the
-  colour wavelength when given, else ``bandgap_peak_nm``.
+  ``size_over_bohr_diameter`` + ``size_over_bohr_diameter_missing`` (confinement strength);
+  ``size_peak_nm``: the untreated peak estimate at the row's size (``confined_peak_nm`` without one).
+- ``pristine_peak_nm`` + ``pristine_peak_missing``: the untreated sample's peak (ignored outside
+  the composition's emission window), imputed with the colour wavelength when given, else
+  ``size_peak_nm``.
 
 - ``composition_missing``: 1 for rows whose ``qd`` is empty or NaN (composition features then 0,
   with every missing indicator set); a ``qd`` that is given but does not parse raises
@@ -59,9 +65,11 @@ from qdml.chemistry.composition import (
     QDComposition,
     band_gap_prior,
     parse_qd_composition,
+    plausible_peak_range_nm,
     reference_citations,
     reference_table,
 )
+from qdml.chemistry.confinement import untreated_peak_nm
 from qdml.exceptions import CompositionParseError, QdmlError
 
 __all__ = [
@@ -71,6 +79,8 @@ __all__ = [
     "QDFeaturizer",
     "colour_wavelength_nm",
     "composition_features",
+    "sample_conflicts",
+    "size_peak_nm",
 ]
 
 #: Representative wavelength (nm) of a nominal emission colour: a modelling convention that
@@ -116,6 +126,7 @@ COMPOSITION_FEATURES: list[str] = (
         "qd__bandgap_ev", "qd__bandgap_peak_nm", "qd__bandgap_range_ev", "qd__bandgap_uncertain",
         "qd__bandgap_missing",
         "qd__exciton_bohr_radius_nm", "qd__exciton_bohr_radius_missing",
+        "qd__confined_peak_nm",
         "qd__composition_missing",
     ]
 )  # fmt: skip
@@ -124,6 +135,7 @@ SAMPLE_FEATURES: list[str] = [
     "qd__el_color_nm", "qd__el_color_missing",
     "qd__size_nm", "qd__size_missing",
     "qd__size_over_bohr_diameter", "qd__size_over_bohr_diameter_missing",
+    "qd__size_peak_nm",
     "qd__pristine_peak_nm", "qd__pristine_peak_missing",
 ]  # fmt: skip
 OPTIONAL_COLUMNS = ("el_color", "size_nm", "pristine_peak_nm")
@@ -311,6 +323,8 @@ def composition_features(qd: str) -> tuple[float, ...]:
     bohr = _bohr_radius_nm(comp)
     out["qd__exciton_bohr_radius_nm"] = 0.0 if bohr is None else bohr
     out["qd__exciton_bohr_radius_missing"] = float(bohr is None)
+    confined = untreated_peak_nm(qd)
+    out["qd__confined_peak_nm"] = confined if math.isfinite(confined) else out["qd__bandgap_peak_nm"]
     out["qd__composition_missing"] = 0.0
     return tuple(float(out[name]) for name in COMPOSITION_FEATURES)
 
@@ -325,7 +339,61 @@ def _missing_composition_features() -> tuple[float, ...]:
     ):  # fmt: skip
         out[name] = 1.0
     out["qd__bandgap_peak_nm"] = _DEFAULT_PEAK_NM
+    out["qd__confined_peak_nm"] = _DEFAULT_PEAK_NM
     return tuple(out[name] for name in COMPOSITION_FEATURES)
+
+
+def size_peak_nm(qds, sizes) -> np.ndarray:
+    """Untreated peak estimate of each (composition, size) row; NaN where the size is missing or no gap is known."""
+    qds = [str(q) for q in qds]
+    sizes = np.asarray(sizes, dtype=float)
+    out = np.full(len(qds), np.nan)
+    cache: dict = {}
+    for i, (q, d) in enumerate(zip(qds, sizes)):
+        if not np.isfinite(d) or not q.strip():
+            continue
+        if (q, d) not in cache:
+            try:
+                cache[(q, d)] = untreated_peak_nm(q, float(d))
+            except CompositionParseError:
+                cache[(q, d)] = np.nan
+        out[i] = cache[(q, d)]
+    return out
+
+
+def sample_conflicts(qds, colour_nm, pristine_nm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Colours and pristine peaks no QD of the composition can emit: (colour_bad, pristine_bad, reason).
+
+    The window is :func:`~qdml.chemistry.composition.plausible_peak_range_nm` (band gap plus the
+    family's confinement and Stokes allowances): red CsPbCl3 or a 250 nm pristine peak is a
+    contradiction, not a prior; the reason says which and the value is then ignored.
+    """
+    qds = [str(q) for q in qds]
+    colour_nm, pristine_nm = np.asarray(colour_nm, float), np.asarray(pristine_nm, float)
+    windows: dict = {}
+    colour_bad = np.zeros(len(qds), bool)
+    pristine_bad = np.zeros(len(qds), bool)
+    reasons = np.full(len(qds), "", dtype=object)
+    for i, q in enumerate(qds):
+        if not (np.isfinite(colour_nm[i]) or np.isfinite(pristine_nm[i])) or not q.strip():
+            continue
+        if q not in windows:
+            try:
+                windows[q] = plausible_peak_range_nm(q)
+            except CompositionParseError:
+                windows[q] = (None, None)
+        lo, hi = windows[q]
+        if lo is None or hi is None:
+            continue
+        why = []
+        if np.isfinite(colour_nm[i]) and not lo <= colour_nm[i] <= hi:
+            colour_bad[i] = True
+            why.append(f"el_color ({colour_nm[i]:.0f} nm) is outside what {q} can emit ({lo:.0f}-{hi:.0f} nm); colour ignored")
+        if np.isfinite(pristine_nm[i]) and not lo <= pristine_nm[i] <= hi:
+            pristine_bad[i] = True
+            why.append(f"pristine_peak_nm {pristine_nm[i]:g} is outside what {q} can emit ({lo:.0f}-{hi:.0f} nm); ignored")
+        reasons[i] = "; ".join(why)
+    return colour_bad, pristine_bad, reasons
 
 
 # --------------------------------------------------------------------------------------------
@@ -458,7 +526,6 @@ class QDFeaturizer(TransformerMixin, BaseEstimator):
                     exc.text, f"{exc.reason} (column 'qd', row {row})"
                 ) from exc
         comp = table[codes] if n else np.empty((0, len(COMPOSITION_FEATURES)))
-        prior_nm = comp[:, COMPOSITION_FEATURES.index("qd__bandgap_peak_nm")]
         bohr = comp[:, COMPOSITION_FEATURES.index("qd__exciton_bohr_radius_nm")]
         bohr_missing = comp[:, COMPOSITION_FEATURES.index("qd__exciton_bohr_radius_missing")] > 0
 
@@ -474,9 +541,16 @@ class QDFeaturizer(TransformerMixin, BaseEstimator):
         if np.any(size <= 0):
             raise QdmlError("column 'size_nm' must be positive")
         pristine = _numeric_column(frame, "pristine_peak_nm")
+        qds = frame["qd"].astype(str).to_numpy()
+        colour_bad, pristine_bad, _ = sample_conflicts(qds, colour, pristine)
+        colour = np.where(colour_bad, np.nan, colour)
+        pristine = np.where(pristine_bad, np.nan, pristine)
+        confined = comp[:, COMPOSITION_FEATURES.index("qd__confined_peak_nm")]
+        by_size = size_peak_nm(qds, size)
+        by_size = np.where(np.isfinite(by_size), by_size, confined)
 
         colour_missing = np.isnan(colour)
-        colour_filled = np.where(colour_missing, prior_nm, colour)
+        colour_filled = np.where(colour_missing, by_size, colour)
         size_missing = np.isnan(size)
         ratio_missing = size_missing | bohr_missing
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -487,6 +561,7 @@ class QDFeaturizer(TransformerMixin, BaseEstimator):
                 colour_filled, colour_missing,
                 np.where(size_missing, float(self.size_fill_nm), size), size_missing,
                 ratio, ratio_missing,
+                by_size,
                 np.where(pristine_missing, colour_filled, pristine), pristine_missing,
             ]
         ).astype(float) if n else np.empty((0, len(SAMPLE_FEATURES)))  # fmt: skip

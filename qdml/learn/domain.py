@@ -40,11 +40,21 @@ class ApplicabilityDomain(BaseEstimator):
         self.families_ = sorted(set(families))
         return self
 
-    def assess(self, X: pd.DataFrame, elements: list[set], ligand_classes, families) -> pd.DataFrame:
-        """Columns ``in_domain`` (bool), ``domain_reason`` (str), ``domain_distance`` (ratio to threshold)."""
+    def neighbours(self, X, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+        """(distance ratios, training-row indices) of the ``k`` nearest training rows of each row."""
         check_is_fitted(self, "threshold_")
         Z = self.scaler_.transform(np.asarray(X, float))
-        d = nearest_distance(self.nn_, Z)
+        d, idx = nearest_rows(self.nn_, Z, min(k, self.nn_.n_samples_fit_))
+        ratio = d / self.threshold_ if self.threshold_ > 0 else np.where(d > 0, np.inf, 0.0)
+        return ratio, idx
+
+    def assess(self, X: pd.DataFrame, elements: list[set], ligand_classes, families) -> pd.DataFrame:
+        """Columns ``in_domain`` (bool), ``domain_reason`` (str), ``domain_distance`` (ratio to threshold),
+        ``nearest_row`` (index of the closest training row, in training order)."""
+        check_is_fitted(self, "threshold_")
+        Z = self.scaler_.transform(np.asarray(X, float))
+        d, nearest = nearest_rows(self.nn_, Z, 1)
+        d = d[:, 0]
         ratio = d / self.threshold_ if self.threshold_ > 0 else np.where(d > 0, np.inf, 0.0)
         seen_el, seen_cls, seen_fam = set(self.elements_), set(self.ligand_classes_), set(self.families_)
         reasons = []
@@ -56,7 +66,8 @@ class ApplicabilityDomain(BaseEstimator):
             reasons.append(why)
         reasons = np.array(reasons, dtype=object)
         return pd.DataFrame(
-            {"in_domain": reasons == "", "domain_reason": reasons, "domain_distance": ratio}
+            {"in_domain": reasons == "", "domain_reason": reasons, "domain_distance": ratio,
+             "nearest_row": nearest[:, 0]}
         )
 
 
@@ -65,16 +76,23 @@ class ApplicabilityDomain(BaseEstimator):
 SINGLE_THREAD_ROWS = 2048
 
 
+def nearest_rows(nn: NearestNeighbors, Z: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(distances, training-row indices) of the ``k`` nearest training rows of each row of ``Z``
+    (the same numbers on any thread count)."""
+    if len(Z) >= SINGLE_THREAD_ROWS:
+        return nn.kneighbors(Z, n_neighbors=k)
+    with one_thread("openmp"):
+        return nn.kneighbors(Z, n_neighbors=k)
+
+
 def nearest_distance(nn: NearestNeighbors, Z: np.ndarray) -> np.ndarray:
     """Distance of each row of ``Z`` to its nearest training row (the same numbers on any thread count)."""
-    if len(Z) >= SINGLE_THREAD_ROWS:
-        return nn.kneighbors(Z, n_neighbors=1)[0][:, 0]
-    with one_thread("openmp"):
-        return nn.kneighbors(Z, n_neighbors=1)[0][:, 0]
+    return nearest_rows(nn, Z, 1)[0][:, 0]
 
 
 def assess_pairs(domain: ApplicabilityDomain, X: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """:meth:`ApplicabilityDomain.assess` for a frame of pairs (columns ``ligand``, ``qd``), in bulk.
+    """:meth:`ApplicabilityDomain.assess` for a frame of pairs (columns ``ligand``, ``qd``), in bulk
+    (with ``nearest_row``, the index of the closest training row).
 
     The same columns and words, but the unseen elements, ligand class and QD family are worked
     out once per distinct ligand and composition (and their reason once per combination), so a
@@ -100,14 +118,16 @@ def assess_pairs(domain: ApplicabilityDomain, X: pd.DataFrame, frame: pd.DataFra
     reasons = texts[pair] if len(pair) else np.empty(0, dtype=object)
 
     Z = domain.scaler_.transform(np.asarray(X, float))
-    d = nearest_distance(domain.nn_, Z)
+    d, nearest = nearest_rows(domain.nn_, Z, 1)
+    d = d[:, 0]
     ratio = d / domain.threshold_ if domain.threshold_ > 0 else np.where(d > 0, np.inf, 0.0)
     far = np.flatnonzero(ratio > 1)
     if len(far):
         reasons = reasons.copy()
         for i in far:
             reasons[i] = "; ".join(filter(None, [reasons[i], distance_reason(ratio[i], domain.quantile)]))
-    return pd.DataFrame({"in_domain": reasons == "", "domain_reason": reasons, "domain_distance": ratio})
+    return pd.DataFrame({"in_domain": reasons == "", "domain_reason": reasons, "domain_distance": ratio,
+                         "nearest_row": nearest[:, 0]})
 
 
 def novelty_reason(new_elements, new_class: str | None, new_family: str | None) -> str:

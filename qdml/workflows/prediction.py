@@ -20,7 +20,9 @@ from qdml.targets import TARGETS
 
 log = logging.getLogger(__name__)
 
-SAMPLE_COLUMNS = ("el_color", "size_nm", "pristine_peak_nm")
+SAMPLE_COLUMNS = ("el_color", "size_nm", "pristine_peak_nm", "abs_peak_nm")
+#: Column holding what the chemistry says beside a row's numbers.
+NOTE_COLUMN = "note"
 CONTROL_COLUMNS = tuple(t.control_column for t in TARGETS.values() if t.control_column)
 
 
@@ -68,10 +70,68 @@ def normalise_pairs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                 warnings.append(f"unknown el_color {value!r} treated as missing (known: {', '.join(COLOURS)})")
             clean[k] = lookup.get(v, "")
         frame["el_color"] = list(clean[codes]) if len(codes) else []
-    for col in ("size_nm", "pristine_peak_nm") + CONTROL_COLUMNS:
+    for col in ("size_nm", "pristine_peak_nm", "abs_peak_nm") + CONTROL_COLUMNS:
         if col in frame.columns:
             frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    for t in TARGETS.values():  # an impossible control (PLQY 150 %) is refused, not predicted from
+        col = t.control_column
+        if col and col in frame.columns:
+            values = frame[col].to_numpy(float)
+            bad = [i for i, v in enumerate(values) if np.isfinite(v) and not t.contains(float(v))]
+            if bad:
+                i = bad[0]
+                where = f"row {i + 1}: " if len(frame) > 1 else ""
+                raise QdmlError(f"{where}column {col!r}: {values[i]:g} is outside the physical range of "
+                                f"{t.label} ({t.low:g}-{t.high:g} {t.unit})")
     return frame, sorted(set(warnings))
+
+
+def describe_precedent(record: dict) -> str:
+    """``Feng 2024 ... (Cl- on CsPbI3: PLQY 90 %, peak 638 nm)``: a training row in one line."""
+    values = ", ".join(f"{TARGETS[t].label} {v:g} {TARGETS[t].unit}" for t, v in record.get("values", {}).items()
+                       if t in TARGETS)
+    ref = record.get("reference") or "(no reference)"
+    return f"{ref} ({record['ligand']} on {record['qd']}: {values or 'no values'})"
+
+
+def precedents(frame: pd.DataFrame, table: list[dict], nearest) -> tuple[np.ndarray, np.ndarray]:
+    """Per resolved row: how many literature rows hold the same ligand on the same QD family, and the
+    closest training row (the applicability domain's nearest neighbour) in words."""
+    counts: dict[tuple[str, str], int] = {}
+    for rec in table:
+        key = (rec["ligand"], rec["family"])
+        counts[key] = counts.get(key, 0) + 1
+    lig = {v: parse_ligand(v).name for v in frame["ligand"].unique()}
+    fam = {v: parse_qd_composition(v).family for v in frame["qd"].unique()}
+    n = np.array([counts.get((lig[a], fam[b]), 0) for a, b in zip(frame["ligand"], frame["qd"])], dtype=float)
+    near = np.array([describe_precedent(table[i]) if 0 <= int(i) < len(table) else "" for i in nearest], dtype=object)
+    return n, near
+
+
+def explain(pair: dict, model=None, k: int = 5) -> pd.DataFrame:
+    """The ``k`` training rows nearest to one pair in feature space, with their evidence quotes.
+
+    Columns: distance (ratio to the domain threshold: above 1 is farther than 95 % of training
+    rows are from their own nearest neighbour), ligand, qd, reference, measured values, evidence.
+    """
+    bundle = model if isinstance(model, Bundle) else load_bundle(model)
+    frame, _ = normalise_pairs(pd.DataFrame([pair]))
+    why = _resolve_rows(frame).iloc[0]
+    if why:
+        raise QdmlError(why)
+    table = bundle.metadata.get("precedents") or []
+    domain = bundle.predictor.domain
+    if not table or domain is None:
+        raise QdmlError(f"model {bundle.path} holds no training rows to explain from; retrain it with 'qdml train'")
+    X = bundle.predictor.featurizer.transform_frame(frame)
+    ratio, idx = domain.neighbours(X, k)
+    rows = []
+    for r, i in zip(ratio[0], idx[0]):
+        rec = table[int(i)]
+        rows.append({"distance": float(r), "ligand": rec["ligand"], "qd": rec["qd"], "reference": rec["reference"],
+                     "values": ", ".join(f"{t} {v:g}" for t, v in rec["values"].items()),
+                     "evidence": rec["evidence"], "line": rec.get("line", "")})
+    return pd.DataFrame(rows)
 
 
 @dataclass
@@ -81,6 +141,8 @@ class _Plan:
     predictor: Predictor
     confidence: float
     with_mode: bool
+    precedents: list  # the bundle's training rows (metadata "precedents"), for the evidence columns
+    note_col: str     # "note", or "qdml_note" when the input has its own "note" column
 
 
 def _predict_chunk(plan: _Plan, pairs: pd.DataFrame, frame: pd.DataFrame, reasons: pd.Series):
@@ -93,6 +155,9 @@ def _predict_chunk(plan: _Plan, pairs: pd.DataFrame, frame: pd.DataFrame, reason
             out[f"{t}{suffix}"] = np.nan
     out["in_domain"] = False
     out["domain_reason"] = reasons.to_numpy()
+    out[plan.note_col] = ""
+    out["precedents"] = np.nan
+    out["nearest_precedent"] = ""
     if not ok.any():
         if plan.with_mode:
             out["mode"] = ""
@@ -105,6 +170,12 @@ def _predict_chunk(plan: _Plan, pairs: pd.DataFrame, frame: pd.DataFrame, reason
         out.loc[ok, f"{t}_hi"] = hi
     out.loc[ok, "in_domain"] = result.in_domain
     out.loc[ok, "domain_reason"] = result.domain_reason
+    if result.row_notes is not None:
+        out.loc[ok, plan.note_col] = result.row_notes
+    if plan.precedents:
+        count, nearest = precedents(frame[ok], plan.precedents, result.nearest)
+        out.loc[ok, "precedents"] = count
+        out.loc[ok, "nearest_precedent"] = nearest
     if plan.with_mode:
         out["mode"] = ""
         out.loc[ok, "mode"] = result.mode
@@ -143,7 +214,8 @@ def predict_chunks(
         log.warning(w)
     reasons = _resolve_rows(frame)
     with_mode = any(c in frame.columns for c in CONTROL_COLUMNS) and bool((reasons == "").any())
-    plan = _Plan(bundle.predictor, confidence, with_mode)
+    note_col = NOTE_COLUMN if NOTE_COLUMN not in pairs.columns else f"qdml_{NOTE_COLUMN}"
+    plan = _Plan(bundle.predictor, confidence, with_mode, bundle.metadata.get("precedents") or [], note_col)
     size = max(1, int(chunk_size))
     bounds = [(a, min(a + size, len(pairs))) for a in range(0, len(pairs), size)] or [(0, 0)]
     fn = _csv_chunk if as_csv else _predict_chunk
@@ -164,8 +236,11 @@ def predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CONFIDE
     """Predict every target of a bundle for each row of ``pairs`` (columns ligand, qd, optional extras).
 
     Returns the input columns unchanged, then ``<target>_pred``, ``<target>_lo``, ``<target>_hi``
-    per target, ``in_domain`` and ``domain_reason``; one row per input row, in input order.
-    Rows whose ligand or QD does not resolve get empty predictions and the reason.
+    per target, ``in_domain``, ``domain_reason``, ``note`` (what the chemistry says beside the
+    numbers, e.g. that a halide ligand exchanges the lattice halide of a perovskite and changes
+    its colour; ``qdml_note`` when the input already has a ``note`` column), ``precedents``
+    (literature rows with the same ligand on the same QD family) and ``nearest_precedent`` (the
+    closest training row: reference, pair and measured values); one row per input row, in input order. Rows whose ligand or QD does not resolve get empty predictions and the reason.
     With ``control_<target>`` columns, rows that have them are predicted by the paired model
     (what the treatment changes) where the bundle has one; ``mode`` says which model answered.
     ``model`` is a loaded bundle, a bundle folder, or a name looked up in ``models_dir`` (see

@@ -69,9 +69,56 @@ def pareto_fronts(values: np.ndarray) -> np.ndarray:
     return front
 
 
+#: The scheme a default target is chosen by, and against whose best baseline targets are marked.
+RANK_SCHEME = "leave-one-reference-out"
+
+
+def target_skill(bundle, target: str, scheme: str = RANK_SCHEME) -> dict | None:
+    """The bundle's nested-CV entry of ``target`` under ``scheme`` (absolute mode, full features), or None."""
+    for e in bundle.metadata.get("cv_scores") or []:
+        if e.get("target") == target and e.get("scheme") == scheme and e.get("mode") == "absolute" \
+                and e.get("features") == "full":
+            return e
+    return None
+
+
+def default_target(bundle) -> str:
+    """The target whose model beats its best baseline by the most under leave-one-reference-out.
+
+    A bundle without those scores ranks by its first target.
+    """
+    scored = [(e.get("skill_vs_best"), t) for t in bundle.predictor.targets
+              if (e := target_skill(bundle, t)) is not None and e.get("skill_vs_best") is not None]
+    if not scored:
+        return bundle.predictor.targets[0]
+    return max(scored)[1]
+
+
+def baseline_verdict(bundle, target: str) -> tuple[bool | None, str]:
+    """(beats its best baseline?, a sentence) for ``target`` under leave-one-reference-out."""
+    e = target_skill(bundle, target)
+    if e is None or e.get("best_baseline") is None:
+        return None, f"{target}: the bundle holds no {RANK_SCHEME} scores, so nobody knows whether its model beats a simple rule"
+    skill, best, best_mae = e.get("skill_vs_best"), e["best_baseline"], e.get("best_baseline_mae")
+    unit = get_target(target).unit
+    if skill is not None and skill > 0:
+        return True, (f"{target}: the model beats its best baseline ({best}, MAE {best_mae:.3g} {unit}) under "
+                      f"{RANK_SCHEME} (skill_vs_best {skill:.2f})")
+    return False, (f"{target}: the model does NOT beat its best baseline ({best}, MAE {best_mae:.3g} {unit}) "
+                   f"under {RANK_SCHEME} (skill_vs_best {skill:.2f}): this ranking is no better than that rule")
+
+
+def candidate_ligands(include_organic: bool = False) -> list[str]:
+    """What ``rank`` scores by default: the knowledge base's inorganic ligands and the hybrids that
+    carry an inorganic ion; with ``include_organic`` also organic ligands, "native" and placeholders."""
+    if include_organic:
+        return knowledge_base_ligands()
+    return knowledge_base_ligands(include_organic=False, include_placeholders=False)
+
+
 def rank(
     qd: str,
-    targets: list[str] | str = "eqe",
+    targets: list[str] | str | None = None,
     by: str = "mean",
     candidates: list[str] | None = None,
     model=None,
@@ -83,8 +130,18 @@ def rank(
     data=None,
     goals: dict[str, float] | None = None,
     models_dir=None,
+    include_organic: bool = False,
 ) -> pd.DataFrame:
-    """Score candidate ligands (default: every knowledge-base ligand) for one QD, best first.
+    """Score candidate ligands (default: the knowledge base's inorganic ligands) for one QD, best first.
+
+    ``targets`` default: the bundle's target with the highest ``skill_vs_best`` under
+    leave-one-reference-out (:func:`default_target`). ``include_organic`` adds the organic
+    ligands, "native" and the placeholders (MBrn, ZnX2). The table's ``attrs["verdicts"]`` say, per
+    target, whether its model beats its best baseline (``attrs["notes"]``: which targets a rule
+    predicts), and the column
+    ``<target>_beats_baseline`` holds that verdict; ``note`` holds what the chemistry says of a
+    pair (a halide exchange that changes the colour), ``precedents`` and ``nearest_precedent``
+    the literature beside each number.
 
     ``by``: ``mean`` (the prediction), ``lower`` (a cautious chemist's lower bound) or ``ucb``
     (an exploring chemist's upper bound). Several targets: the score is the weighted sum of each
@@ -96,6 +153,10 @@ def rank(
     if by not in ("mean", "lower", "ucb"):
         raise QdmlError(f"--by must be mean, lower or ucb, not {by!r}")
     parse_qd_composition(qd)  # a QD that does not parse is the user's error, said at once
+    bundle = None
+    if targets is None:  # the target whose model beats its best baseline by the most
+        bundle = model if isinstance(model, Bundle) else load_bundle(model, models_dir)
+        targets = [default_target(bundle)]
     targets = [targets] if isinstance(targets, str) else list(dict.fromkeys(targets))
     if pareto and len(targets) < 2:
         raise QdmlError(f"Pareto ranking trades targets off against each other: give two or more (got {', '.join(targets)})")
@@ -115,11 +176,12 @@ def rank(
             if kind == "goal" and not target.contains(value):
                 raise QdmlError(f"goal {name}={shown(value)}: outside the range of {name} "
                                 f"({target.low:g}-{target.high:g} {target.unit})")
-    bundle = model if isinstance(model, Bundle) else load_bundle(model, models_dir)
+    if bundle is None:
+        bundle = model if isinstance(model, Bundle) else load_bundle(model, models_dir)
     for t in targets:
         if t not in bundle.predictor.targets:
             raise QdmlError(f"model {bundle.path} has no {t!r} model (has {', '.join(bundle.predictor.targets)})")
-    names = list(dict.fromkeys(candidates or knowledge_base_ligands()))
+    names = list(dict.fromkeys(candidates or candidate_ligands(include_organic)))
     pairs = pd.DataFrame({"ligand": names, "qd": qd})
     for k, v in (sample or {}).items():
         if v is not None:
@@ -146,14 +208,28 @@ def rank(
         vals = np.column_stack(per_target)
         vals = np.where(np.isfinite(vals), vals, -np.inf)
         table["pareto_front"] = pareto_fronts(vals)
+    notes, verdicts = [], []
+    for t in targets:
+        beats, sentence = baseline_verdict(bundle, t)
+        table[f"{t}_beats_baseline"] = beats
+        verdicts.append(sentence)
+        rule = bundle.predictor.target_info.get(t, {}).get("rule")
+        if rule:
+            notes.append(rule)
     table["in_domain"] = preds["in_domain"].to_numpy(bool)
     table["domain_reason"] = preds["domain_reason"].to_numpy()
+    for col in ("note", "precedents", "nearest_precedent"):
+        if col in preds.columns:
+            table[col] = preds[col].to_numpy()
     sort_cols = (["pareto_front", "score"] if "pareto_front" in table.columns else ["score"])
     ascending = [True, False] if len(sort_cols) == 2 else [False]
     table = table.sort_values(sort_cols, ascending=ascending, na_position="last", kind="mergesort").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     if top is not None:
         table = table.head(top)
+    table.attrs["notes"] = notes
+    table.attrs["verdicts"] = verdicts
+    table.attrs["targets"] = targets
     return table
 
 

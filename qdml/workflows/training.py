@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 
 from qdml.evaluation.evaluate import evaluate
 from qdml.exceptions import QdmlError
-from qdml.features.context import row_context
+from qdml.features.context import row_context, row_keys
 from qdml.features.pair import PairFeaturizer, treated_with_controls
 from qdml.learn.bundle import (
     check_bundle_target,
@@ -25,9 +25,11 @@ from qdml.learn.bundle import (
 from qdml.learn.domain import ApplicabilityDomain
 from qdml.learn.estimators import (
     DEFAULT_CONFIDENCE,
+    RULES,
     ConformalRegressor,
-    candidate_estimators,
+    is_rule,
     select_estimator,
+    uses_control,
 )
 from qdml.learn.predictor import Predictor
 from qdml.targets import DEFAULT_TARGETS, get_target
@@ -37,7 +39,44 @@ log = logging.getLogger(__name__)
 
 RANDOM_STATE = 0
 #: Schemes whose scores go into a bundle's metadata at training time (the full set: ``qdml evaluate``).
-TRAIN_SCHEMES = ("repeated-kfold", "leave-one-ligand-out")
+#: leave-one-reference-out is the one the shipped model is chosen for, and ``rank`` reads it.
+TRAIN_SCHEMES = ("repeated-kfold", "leave-one-ligand-out", "leave-one-reference-out")
+#: The shipped model of each target is chosen under this grouping: what wins on papers it has not seen.
+SELECTION_SCHEME = "leave-one-reference-out"
+
+
+def precedent_table(frame) -> list[dict]:
+    """One record per training row, in training order: what ``predict`` shows as evidence.
+
+    Canonical ligand, composition, QD family, reference, measured values and the verbatim
+    evidence quote; the applicability domain's nearest-row indices point into this list.
+    """
+    from qdml.chemistry.composition import parse_qd_composition
+    from qdml.chemistry.ligands import parse_ligand
+    from qdml.targets import TARGETS
+
+    lig = {v: parse_ligand(v).name for v in frame["ligand"].unique()}
+    fam = {v: parse_qd_composition(v).family for v in frame["qd"].unique()}
+    columns = [t for t in TARGETS if t in frame.columns]
+    out = []
+    for _, row in frame.iterrows():
+        values = {t: float(row[t]) for t in columns if row[t] == row[t] and row[t] is not None}
+        out.append({
+            "ligand": lig[row["ligand"]], "qd": str(row["qd"]), "family": fam[row["qd"]],
+            "role": str(row.get("role", "") or ""), "reference": str(row.get("reference", "") or ""),
+            "values": values, "evidence": str(row.get("evidence", "") or ""),
+            "line": f"{Path(str(row['_file'])).name}:{int(row['_line'])}",
+        })
+    return out
+
+
+def rule_sentence(target: str, name: str, paired: bool = False) -> str | None:
+    """In words, when the chosen candidate is a rule: which one, and that no fitted model beat it."""
+    if not is_rule(name):
+        return None
+    what = "paired " + target if paired else target
+    return (f"{what} is predicted by a rule, not a fitted model: {RULES[name]} ({name}); no fitted model "
+            f"beat it in model selection grouped by paper ({SELECTION_SCHEME})")
 
 
 @dataclass
@@ -78,6 +117,7 @@ def train(
     frame, seen, _ = load_training_data(data, include_flagged)
     featurizer = PairFeaturizer().set_output(transform="pandas").fit(frame)
     X = featurizer.transform(frame)
+    papers = row_keys(frame).reference
 
     # progress: the CV blocks, then one step per fitted model (absolute and paired)
     n_fits = len(targets) * (2 if paired else 1)
@@ -104,14 +144,9 @@ def train(
             progress(f"fit {target}", steps["cv"] + fitted, steps["cv"] + n_fits)
         fitted += 2 if paired else 1
         Xt, yt = X[mask], frame[target].to_numpy(float)[mask]
-        sel = select_estimator(Xt, yt, target, random_state=random_state)
+        # chosen as leave-one-reference-out would choose it: inner folds never split a paper
+        sel = select_estimator(Xt, yt, target, random_state=random_state, groups=papers[mask])
         chosen, estimator, fallback = sel.name, sel.estimator, None
-        lolo = next((e for e in entries if e["target"] == target and e["scheme"] == "leave-one-ligand-out"
-                     and e["mode"] == "absolute" and e["features"] == "full"), None)
-        if lolo and lolo.get("worse_than_baseline"):
-            fallback = "nested-CV MAE under leave-one-ligand-out is worse than the training mean beyond its 95% interval"
-            chosen = "prior+mean" if get_target(target).learned_as == "energy-shift" else "mean"
-            estimator = candidate_estimators(target, random_state)[chosen]
         regressor = ConformalRegressor(estimator, random_state=random_state).fit(Xt, yt)
         pipe = Pipeline([("features", featurizer), ("regressor", regressor)])
         models[target] = pipe
@@ -120,9 +155,13 @@ def train(
             "estimator": chosen,
             "hyperparameters": {k: repr(v) for k, v in sorted(estimator.get_params(deep=False).items())},
             "inner_cv_mae": sel.inner_mae,
+            "selection": f"inner CV grouped by paper ({SELECTION_SCHEME})",
+            "rule": rule_sentence(target, chosen),
             "fallback": fallback,
             "mean": float(yt.mean()),
             "sd": float(yt.std(ddof=1)) if len(yt) > 1 else 0.0,
+            "max": float(yt.max()),
+            "min": float(yt.min()),
         }
         paired_rows = treated_with_controls(frame)
         if paired and get_target(target).paired_space:
@@ -131,12 +170,19 @@ def train(
                 pf = PairFeaturizer(paired=True).set_output(transform="pandas").fit(paired_rows)
                 Xp = pf.transform(paired_rows)[pmask.to_numpy()]
                 yp = paired_rows[target].to_numpy(float)[pmask.to_numpy()]
-                psel = select_estimator(Xp, yp, target, random_state=random_state, mode="paired")
+                pgroups = row_keys(paired_rows).reference[pmask.to_numpy()]
+                psel = select_estimator(Xp, yp, target, random_state=random_state, mode="paired", groups=pgroups)
                 preg = ConformalRegressor(psel.estimator, random_state=random_state).fit(Xp, yp)
                 paired_models[target] = Pipeline([("features", pf), ("regressor", preg)])
+                controls = paired_rows[f"control_{target}"].to_numpy(float)[pmask.to_numpy()]
                 target_meta[f"paired_{target}"] = {
                     "rows": int(np.sum(pmask)), "estimator": psel.name, "inner_cv_mae": psel.inner_mae,
                     "hyperparameters": {k: repr(v) for k, v in sorted(psel.estimator.get_params(deep=False).items())},
+                    "selection": f"inner CV grouped by paper ({SELECTION_SCHEME})",
+                    "rule": rule_sentence(target, psel.name, paired=True),
+                    "uses_control": uses_control(psel.name),
+                    "max": float(yp.max()), "min": float(yp.min()),
+                    "control_range": [float(controls.min()), float(controls.max())],
                 }
     if not models:
         raise QdmlError("no target has enough rows (6) to train a model")
@@ -159,6 +205,7 @@ def train(
         "default_confidence": DEFAULT_CONFIDENCE,
         "target_models": target_meta,
         "cv_scores": entries,
+        "precedents": precedent_table(frame),
         "domain": {"threshold": domain.threshold_, "elements": domain.elements_,
                    "ligand_classes": domain.ligand_classes_, "families": domain.families_},
     }

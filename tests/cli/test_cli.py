@@ -88,6 +88,19 @@ def test_predict_table2_pair_untested_pair_and_unresolvable_row(tmp_path, model_
     assert lo <= p <= hi and 480 < p < 560  # green CsPbBr3
 
 
+def test_predict_explain_prints_the_nearest_rows_with_their_evidence(model_dir):
+    r = run("predict", "--ligand", "Cl-", "--qd", "CsPbI3", "--el-color", "red", "--explain", "--model", model_dir)
+    assert r.returncode == 0, r.stderr
+    assert "Nearest training rows" in r.stdout and "evidence:" in r.stdout and "Feng" in r.stdout
+
+
+def test_predict_untreated_qd_from_size_and_refuse_impossible_control(model_dir):
+    r = run("predict", "--ligand", "native", "--qd", "CdSe", "--size-nm", "4", "--model", model_dir)
+    assert r.returncode == 0, r.stderr
+    bad = run("predict", "--ligand", "KBr", "--qd", "CsPbBr3", "--control-plqy", "150", "--model", model_dir)
+    assert bad.returncode != 0 and "control_plqy" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_predict_single_pair(model_dir):
     r = run("predict", "--ligand", "SCN-", "--qd", "CsPbI3", "--el-color", "red", "--model", model_dir)
     assert r.returncode == 0, r.stderr
@@ -150,7 +163,7 @@ def test_two_concurrent_add_data_keep_every_row(tmp_path):
     assert len(pd.read_csv(target)) == n0 + 4
 
 
-def test_rank_returns_every_kb_ligand_once_sorted(tmp_path, model_dir):
+def test_rank_returns_every_inorganic_kb_ligand_once_sorted(tmp_path, model_dir):
     from qdml.chemistry.ligands import knowledge_base_ligands
 
     out = tmp_path / "rank.csv"
@@ -158,7 +171,14 @@ def test_rank_returns_every_kb_ligand_once_sorted(tmp_path, model_dir):
             "--plot", tmp_path / "rank.png")
     assert r.returncode == 0, r.stderr
     table = pd.read_csv(out)
-    assert sorted(table["ligand"]) == sorted(set(knowledge_base_ligands()))
+    inorganic = knowledge_base_ligands(include_organic=False, include_placeholders=False)
+    assert sorted(table["ligand"]) == sorted(set(inorganic))
+    assert not {"native", "OAm", "TOPO", "MBrn", "ZnX2"} & set(table["ligand"])
+    assert {"precedents", "nearest_precedent", "note", "eqe_beats_baseline"} <= set(table.columns)
+    every = tmp_path / "every.csv"
+    r = run("rank", "--qd", "CsPbI3", "--target", "eqe", "--include-organic", "--output", every, "--model", model_dir)
+    assert r.returncode == 0, r.stderr
+    assert sorted(pd.read_csv(every)["ligand"]) == sorted(set(knowledge_base_ligands()))
     assert list(table.columns[:7]) == ["rank", "ligand", "eqe_pred", "eqe_lo", "eqe_hi", "score", "measured_eqe"]
     assert "in_domain" in table.columns
     assert table["score"].is_monotonic_decreasing

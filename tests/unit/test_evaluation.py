@@ -67,8 +67,14 @@ def test_entries_have_every_json_key_and_baselines_on_same_folds(bundled):
     for e in result.entries:
         assert set(ENTRY_KEYS) <= set(e)
         assert e["mode"] == "absolute" and e["scheme"] == "leave-one-ligand-out"
-        assert {"mean", "family-mean", "nearest-neighbour", "band-gap-prior"} <= set(e["baselines"])
+        assert {"mean", "family-mean", "family-median", "nearest-neighbour", "band-gap-prior",
+                "colour-prior"} <= set(e["baselines"])
         assert e["baseline_mae"] == e["baselines"]["mean"]
+        best = min(e["baselines"].values())
+        assert e["best_baseline_mae"] == best and e["baselines"][e["best_baseline"]] == best
+        assert e["skill_vs_best"] == pytest.approx(1 - e["mae"] / best)
+        # the confinement-aware prior is far better than the bulk band gap of a nanocrystal
+        assert e["baselines"]["colour-prior"] < e["baselines"]["band-gap-prior"] / 3
         assert 0 <= e["coverage"] <= 1
         lo, hi = e["mae_ci"]
         assert lo <= e["mae"] <= hi
@@ -121,3 +127,30 @@ def test_blocks_hold_out_at_most_a_fifth_together(keys):
         held = set().union(*(set(f.test) for _, f in block))
         assert len(block) == 1 or len(held) <= n / 5
     assert sorted(i for b in blocks for i, _ in b) == list(range(len(element)))
+
+
+def test_paired_entries_have_no_change_and_control_plus_median_change(bundled):
+    (entry,) = evaluate(bundled, ["plqy"], ["leave-one-reference-out"], modes=("paired",)).entries
+    assert {"no-change", "control-plus-median-change", "family-median"} <= set(entry["baselines"])
+    assert entry["best_baseline"] in entry["baselines"]
+
+
+def test_inner_model_choice_is_grouped_like_the_outer_scheme(bundled, monkeypatch):
+    """Under leave-one-reference-out the inner CV gets each training row's paper as its group."""
+    import qdml.evaluation.crossval as crossval
+
+    seen = []
+    real = crossval.select_estimator
+
+    def spy(X_train, y, target, **kw):
+        seen.append(kw.get("groups"))
+        return real(X_train, y, target, **kw)
+
+    monkeypatch.setattr(crossval, "select_estimator", spy)
+    frame = bundled[bundled["peak_nm"].notna()]
+    evaluate(frame, ["peak_nm"], ["leave-one-reference-out"])
+    papers = set(row_keys(frame).reference)
+    assert seen and all(g is not None and set(g) <= papers for g in seen)
+    seen.clear()
+    evaluate(frame, ["peak_nm"], ["repeated-kfold"])
+    assert seen and all(g is None for g in seen)  # random outer folds: random inner folds

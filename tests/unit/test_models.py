@@ -66,11 +66,48 @@ def test_paired_eqe_learns_a_ratio():
 
 def test_candidate_family_names():
     assert set(candidate_estimators("plqy")) == {"mean", "ridge", "gp-ard", "extra-trees", "gradient-boosting",
-                                                 "family-mean"}
-    assert "prior+gp-ard" in candidate_estimators("peak_nm") and "extra-trees" not in candidate_estimators("peak_nm")
+                                                 "nearest-neighbour", "family-mean", "family-median"}
+    peak = candidate_estimators("peak_nm")
+    assert "prior+gp-ard" in peak and "extra-trees" not in peak
+    assert {"colour-prior", "family-median"} <= set(peak)  # the rules compete with the fitted models
     assert set(candidate_estimators("eqe", mode="paired")) == {
         "control+mean", "control+ridge", "control+gp-ard", "control+extra-trees", "control+gradient-boosting",
-        "control+family-mean", "family-mean"}
+        "control+nearest-neighbour", "control+family-mean", "control+median", "family-mean", "family-median",
+        "no-change"}
+
+
+def test_inner_cv_is_grouped_like_the_outer_scheme():
+    """Rows of one paper never sit on both sides of an inner split when papers are the groups."""
+    from qdml.features.context import row_keys
+    from qdml.learn.estimators import inner_cv
+    from qdml.validation import load_training_data
+
+    frame, _, _ = load_training_data()
+    papers = row_keys(frame).reference
+    for train, test in inner_cv(len(frame), groups=papers).split(frame, groups=papers):
+        assert not set(papers[train]) & set(papers[test])
+
+
+def test_ties_go_to_the_rule():
+    """A fitted model that is merely as good as the colour prior does not ship."""
+    from qdml.features.pair import PairFeaturizer
+    from qdml.learn.estimators import select_estimator
+
+    frame = pd.DataFrame({"ligand": ["Br-", "Cl-", "I-", "SCN-", "K+", "Na+"], "qd": ["CsPbBr3"] * 6,
+                          "el_color": ["green"] * 6})
+    X = PairFeaturizer().fit(frame).transform_frame(frame)
+    y = np.full(6, 525.0)  # every row at its colour's nominal wavelength: the prior is exact
+    assert select_estimator(X, y, "peak_nm").name == "colour-prior"
+
+
+def test_family_median_splits_treated_and_untreated_like_rows():
+    """Untreated InZnP (native) and Zn-treated InZnP get different medians (table: 670 and 510 nm)."""
+    from qdml.learn.estimators import UNTREATED_FEATURE, GroupMeanRegressor
+
+    X = pd.DataFrame({"qd__family=III-V": [1.0, 1.0, 1.0, 1.0], UNTREATED_FEATURE: [1.0, 0.0, 0.0, 0.0]})
+    y = np.array([670.0, 510.0, 545.0, 488.0])
+    model = GroupMeanRegressor(statistic="median", split=UNTREATED_FEATURE).fit(X, y)
+    np.testing.assert_allclose(model.predict(X), [670.0, 510.0, 510.0, 510.0])
 
 
 def test_family_mean_predicts_each_family_its_own_training_mean():
@@ -109,7 +146,7 @@ EXPECTED_FAILED: dict[str, dict[str, str]] = {
 
 @parametrize_with_checks(
     [RareIndicatorFilter(), ConformalRegressor(Ridge()), PriorResidualRegressor(Ridge(), prior_index=0),
-     GroupMeanRegressor(indices=[0])],
+     GroupMeanRegressor(indices=[0]), GroupMeanRegressor(indices=[0], statistic="median", split_index=1)],
     expected_failed_checks=lambda est: EXPECTED_FAILED.get(type(est).__name__, {}),
 )
 def test_sklearn_estimator_contract(estimator, check):

@@ -69,9 +69,11 @@ def test_sample_columns_and_missing_indicators(table):
     out = features(table)
     assert out.loc[0, "qd__el_color_nm"] == COLOUR_WAVELENGTH_NM["green"]
     assert out.loc[3, "qd__el_color_nm"] == COLOUR_WAVELENGTH_NM["sky-blue"]
-    # missing or unknown colour names: imputed with the band-gap peak, flagged
+    # missing or unknown colour names: imputed with the untreated-peak estimate at the row's size, flagged
     assert out["qd__el_color_missing"].tolist() == [0, 0, 1, 0, 1, 0]
-    assert out.loc[2, "qd__el_color_nm"] == out.loc[2, "qd__bandgap_peak_nm"]
+    assert out.loc[2, "qd__el_color_nm"] == out.loc[2, "qd__size_peak_nm"]
+    # 6 nm InP cores emit far to the blue of bulk InP (922 nm)
+    assert 600 < out.loc[2, "qd__size_peak_nm"] < 800 < out.loc[2, "qd__bandgap_peak_nm"]
     assert out["qd__size_missing"].tolist() == [0, 1, 0, 1, 1, 0]
     assert out.loc[1, "qd__size_nm"] == 10.0
     assert out.loc[0, "qd__size_over_bohr_diameter"] == pytest.approx(
