@@ -36,7 +36,9 @@ from qdml.exceptions import QdmlError
 __all__ = [
     "PeakEstimate",
     "first_exciton_ev",
+    "exchange_with",
     "halide_exchange",
+    "ligand_halide",
     "peak_from_absorption_nm",
     "sizing_curves",
     "untreated_peak",
@@ -212,22 +214,11 @@ class HalideExchange:
 
 
 @lru_cache(maxsize=65536)
-def halide_exchange(ligand: str, qd: str, size_nm: float | None = None) -> HalideExchange | None:
-    """The halide exchange a ligand causes on a lead-halide perovskite, or None (no exchange).
-
-    Only halide ions (alone, in salts such as KI, ZnBr2, PbBr2, or in hybrids such as OAmBr)
-    count; one already filling the whole X site (Br- on CsPbBr3) exchanges nothing.
-
-    >>> halide_exchange("Cl-", "CsPbI3").delta_gap_ev > 0  # chloride blue-shifts an iodide
-    True
-    >>> halide_exchange("KI", "CsPbBr3").delta_gap_ev < 0  # iodide red-shifts a bromide
-    True
-    """
+def ligand_halide(ligand: str) -> str | None:
+    """The halide a ligand brings (alone, in a salt such as KI or ZnBr2, or a hybrid such as OAmBr),
+    the one with the largest weight; None without a halide ion."""
     from qdml.chemistry.ligands import parse_ligand
 
-    comp = parse_qd_composition(qd)
-    if comp.family != "lead-halide perovskite" or not comp.x_site:
-        return None
     lig = parse_ligand(ligand)
     parts = getattr(lig, "components", None) or ((lig, 1.0),)
     weights: dict[str, float] = {}
@@ -235,9 +226,15 @@ def halide_exchange(ligand: str, qd: str, size_nm: float | None = None) -> Halid
         formula = str(getattr(part, "formula", "") or "")
         if formula in HALIDES and float(part.charge or 0) < 0:
             weights[formula] = weights.get(formula, 0.0) + float(w)
-    if not weights:
+    return max(weights, key=lambda h: (weights[h], h)) if weights else None
+
+
+@lru_cache(maxsize=65536)
+def exchange_with(qd: str, halide: str, size_nm: float | None = None) -> HalideExchange | None:
+    """What ``halide`` does to a lead-halide perovskite ``qd`` (None: not one, or nothing to exchange)."""
+    comp = parse_qd_composition(qd)
+    if comp.family != "lead-halide perovskite" or not comp.x_site or halide not in HALIDES:
         return None
-    halide = max(weights, key=lambda h: (weights[h], h))
     lattice = tuple(sorted(comp.x_site))
     if lattice == (halide,):
         return None
@@ -254,6 +251,21 @@ def halide_exchange(ligand: str, qd: str, size_nm: float | None = None) -> Halid
     note = (f"{halide}- exchanges the lattice halide ({'/'.join(lattice)}) of {qd} and changes the colour: "
             f"expect a {direction} shift (full exchange: about {full:.0f} nm)")
     return HalideExchange(halide, lattice, delta, fraction * delta, full, note)
+
+
+def halide_exchange(ligand: str, qd: str, size_nm: float | None = None) -> HalideExchange | None:
+    """The halide exchange a ligand causes on a lead-halide perovskite, or None (no exchange).
+
+    Only halide ions (alone, in salts such as KI, ZnBr2, PbBr2, or in hybrids such as OAmBr)
+    count; one already filling the whole X site (Br- on CsPbBr3) exchanges nothing.
+
+    >>> halide_exchange("Cl-", "CsPbI3").delta_gap_ev > 0  # chloride blue-shifts an iodide
+    True
+    >>> halide_exchange("KI", "CsPbBr3").delta_gap_ev < 0  # iodide red-shifts a bromide
+    True
+    """
+    halide = ligand_halide(ligand)
+    return exchange_with(qd, halide, size_nm) if halide else None
 
 
 def _perovskite_gap(comp) -> float | None:

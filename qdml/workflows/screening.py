@@ -43,15 +43,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qdml.chemistry.composition import parse_qd_composition
-from qdml.chemistry.ligands import knowledge_base_ligands, parse_ligand
+from qdml.chemistry.composition import HALIDES, parse_qd_composition
+from qdml.chemistry.confinement import exchange_with, ligand_halide
+from qdml.chemistry.ligands import is_untreated, knowledge_base_ligands, parse_ligand
 from qdml.data.io import check_output, guard_cell, unguard_cell
 from qdml.exceptions import QdmlError
 from qdml.features.context import ligand_elements, qd_elements
 from qdml.features.pair import INTERACTION_FEATURES, InteractionTable
 from qdml.learn.bundle import Bundle, load_bundle
 from qdml.learn.domain import distance_reason, novelty_reason
-from qdml.learn.predictor import finish_prediction, peak_windows
+from qdml.learn.estimators import PEAK_PRIOR_COLUMN
+from qdml.learn.predictor import PeakContext, finish_prediction, peak_windows, sample_reasons
 from qdml.targets import column_target, get_target
 from qdml.validation import check_sample_value
 from qdml.workflows.ranking import target_score
@@ -588,6 +590,11 @@ class ScreenPlan:
     skipped: dict                 # {"ligands": {name: reason}, "compositions": {...}}
     qd_window: np.ndarray | None = None  # (n_qd, 2) band-gap window of each composition's peak, nm
     goals: dict = field(default_factory=dict)  # target -> wanted value (closeness scores)
+    # what predict's peak context holds, as small tables (see qdml.learn.predictor.PeakContext):
+    lig_native: np.ndarray | None = None   # (n_lig,) untreated ligand ("native", original capping)
+    lig_halide: np.ndarray | None = None   # (n_lig,) code of the halide a ligand brings (0 = none)
+    qd_exchange: np.ndarray | None = None  # (n_qd, 1 + len(HALIDES), 2) shift (eV) and full-exchange peak (nm)
+    qd_conflict: np.ndarray | None = None  # (n_qd,) why the spec's colour/pristine peak contradicts the QD
 
     @property
     def n_candidates(self) -> int:
@@ -689,10 +696,44 @@ def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
         skipped={"ligands": lig_bad, "compositions": qd_bad},
         qd_window=_windows(qds),
         goals={t: float(v) for t, v in spec.goals.items()},
+        **_peak_tables(ligands, qds, spec.sample),
     )
     if check and plan.n_candidates:
         _check_plan(plan, featurizer, spec)
     return plan
+
+
+def _peak_tables(ligands: list[str], qds: list[str], sample: dict) -> dict:
+    """Per ligand and per composition, what ``predict`` applies to the peak after the model:
+    untreated ligands, halide exchange on perovskites, and colours the composition cannot emit."""
+    size = sample.get("size_nm")
+    size = float(size) if size is not None else None
+    native = np.array([is_untreated(x) for x in ligands], dtype=bool)
+    code = {h: i + 1 for i, h in enumerate(HALIDES)}
+    halide = np.array([code.get(ligand_halide(x), 0) for x in ligands], dtype=np.int64)
+    table = np.zeros((len(qds), len(HALIDES) + 1, 2))
+    table[:, :, 1] = np.nan
+    for q, qd in enumerate(qds):
+        for h, k in code.items():
+            if (halide == k).any() and (ex := exchange_with(qd, h, size)) is not None:
+                table[q, k] = (ex.shift_ev, ex.full_peak_nm)
+    frame = pd.DataFrame({"ligand": "Cl-", "qd": qds, **{k: v for k, v in sample.items()}})
+    conflict = sample_reasons(frame) if qds else np.zeros(0, dtype=object)
+    return {"lig_native": native, "lig_halide": halide, "qd_exchange": table, "qd_conflict": conflict}
+
+
+def _peak_context(plan: ScreenPlan, Xdf: pd.DataFrame, li: np.ndarray, qi: np.ndarray) -> PeakContext | None:
+    """The :class:`~qdml.learn.predictor.PeakContext` of candidates, from the plan's tables."""
+    if plan.lig_native is None or PEAK_PRIOR_COLUMN not in Xdf.columns:
+        return None
+    from_colour = np.zeros(len(li), bool)
+    if "qd__el_color_missing" in Xdf.columns and "qd__pristine_peak_missing" in Xdf.columns:
+        from_colour = (Xdf["qd__el_color_missing"].to_numpy() == 0) & (Xdf["qd__pristine_peak_missing"].to_numpy() == 1)
+    ex = plan.qd_exchange[qi, plan.lig_halide[li]]
+    shift = np.where(from_colour, 0.0, ex[:, 0])
+    full = np.where(from_colour, np.nan, ex[:, 1])
+    return PeakContext(Xdf[PEAK_PRIOR_COLUMN].to_numpy(float), plan.lig_native[li], shift, full,
+                       np.full(len(li), "", dtype=object))
 
 
 def _windows(qds: list[str]) -> np.ndarray:
@@ -787,6 +828,9 @@ def _assess(plan: ScreenPlan, X: np.ndarray, li: np.ndarray, qi: np.ndarray) -> 
     d = d[:, 0]
     ratio = d / dom.threshold_ if dom.threshold_ > 0 else np.where(d > 0, np.inf, 0.0)
     prefix = plan.novelty_text[plan.lig_novelty[li], plan.qd_novelty[qi]]
+    if plan.qd_conflict is not None and len(plan.qd_conflict):
+        clash = plan.qd_conflict[qi]
+        prefix = np.where(clash == "", prefix, np.where(prefix == "", clash, prefix + "; " + clash))
     far = ratio > 1
     reason = prefix.copy()
     if far.any():
@@ -817,9 +861,11 @@ def score_chunk(plan: ScreenPlan, start: int, stop: int):
     }
     score = np.zeros(len(idx))
     window = (plan.qd_window[qi, 0], plan.qd_window[qi, 1]) if plan.qd_window is not None else None
+    context = _peak_context(plan, Xdf, li, qi)
     for t in plan.targets:
         pred, lo, hi = plan.regressors[t].predict_interval(Xdf, plan.confidence)
-        pred, lo, hi = finish_prediction(t, pred, lo, hi, assessment, window)
+        pred, lo, hi = finish_prediction(t, pred, lo, hi, assessment, window,
+                                         context if get_target(t).learned_as == "energy-shift" else None)
         cols[f"{t}_pred"], cols[f"{t}_lo"], cols[f"{t}_hi"] = pa.array(pred), pa.array(lo), pa.array(hi)
         score += plan.weights[t] * target_score(t, plan.by, pred, lo, hi, plan.goals.get(t)) / (plan.sds[t] if len(plan.targets) > 1 else 1.0)
     cols["score"] = pa.array(score)
