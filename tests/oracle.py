@@ -1,6 +1,7 @@
 """The per-row implementations that issue 24 replaced, kept as oracles: the new code must agree.
 
-Copied from qdml at commit 5e8479c by a script: ``read_csv_text`` (qdml/data/io.py),
+Copied from qdml at commit 5e8479c by a script (``old_predictor_predict`` and ``old_predict`` since
+brought up to issue 20: peak context, sample conflicts, paired-model rules, note and evidence columns): ``read_csv_text`` (qdml/data/io.py),
 ``validate_records`` and ``read_pairs`` (qdml/validation.py), ``predict`` (qdml/workflows/prediction.py)
 with the Predictor's ``predict`` method as a function (qdml/learn/predictor.py). Tests compare
 them with today's code on real rows; nothing in ``qdml`` imports this module.
@@ -313,45 +314,69 @@ def old_read_pairs(path: str | os.PathLike, strict: bool = True) -> pd.DataFrame
 
 def old_predictor_predict(self, frame: pd.DataFrame, confidence: float = DEFAULT_CONFIDENCE,
             targets: list[str] | None = None) -> Prediction:
-    """Predict every target for resolved rows (columns ligand, qd, optional sample/control columns).
+    """Predict every target for resolved rows, the per-row way (``ApplicabilityDomain.assess`` on
+    the whole frame), with issue 20's peak context, sample conflicts and paired-model rules."""
+    from qdml.learn.estimators import uses_control
+    from qdml.learn.predictor import PeakContext, peak_context, sample_reasons
 
-    Rows with a ``control_<target>`` value are answered by that target's paired model where
-    there is one (``mode`` says which model answered).
-    """
     targets = list(targets or self.targets)
     X = self.featurizer.transform_frame(frame)
     elements, classes, families = row_context(frame)
     assessment = self.domain.assess(X, elements, classes, families) if self.domain is not None else None
+    conflicts = sample_reasons(frame)
+    if conflicts.any() and assessment is not None:
+        assessment = assessment.copy()
+        old = assessment["domain_reason"].to_numpy(object)
+        assessment["domain_reason"] = ["; ".join(filter(None, [a, b])) for a, b in zip(old, conflicts)]
+        assessment["in_domain"] = assessment["domain_reason"].to_numpy(object) == ""
     mode = np.full(len(frame), "absolute", dtype=object)
-    window = peak_windows(frame["qd"].astype(str)) if any(
-        TARGETS[t].learned_as == "energy-shift" for t in targets) else None
+    peak = [t for t in targets if TARGETS[t].learned_as == "energy-shift"]
+    window = peak_windows(frame["qd"].astype(str)) if peak else None
+    context = peak_context(frame, X) if peak else None
+    paired_reasons = np.full(len(frame), "", dtype=object)
     values, notes = {}, []
     for t in targets:
         pred, lo, hi = self.regressor(t).predict_interval(X, confidence)
+        rule = self.target_info.get(t, {}).get("rule")
         ctrl = TARGETS[t].control_column
+        has = np.zeros(len(frame), bool)
         if t in self.paired_models and ctrl and ctrl in frame.columns:
             has = pd.to_numeric(frame[ctrl], errors="coerce").notna().to_numpy()
-            if has.any():
-                pm = self.paired_models[t]
-                info = self.target_info.get(f"paired_{t}", {})
-                if not str(info.get("estimator", "control+")).startswith("control+"):
-                    notes.append(
-                        f"paired {t} model ({info.get('estimator')}, {info.get('rows')} pairs) does not use "
-                        f"control_{t}: on the training pairs the family's typical treated value predicted "
-                        "better than any change from the control"
-                    )
-                Xp = pm.named_steps["features"].transform_frame(frame[has])
-                pp, pl, ph = pm.named_steps["regressor"].predict_interval(Xp, confidence)
-                pred, lo, hi = pred.copy(), lo.copy(), hi.copy()
-                pred[has], lo[has], hi[has] = pp, pl, ph
-                mode[has] = "paired"
-        values[t] = finish_prediction(t, pred, lo, hi, assessment, window)
+        if rule and not has.all():
+            notes.append(rule)
+        if has.any():
+            info = self.target_info.get(f"paired_{t}", {})
+            if info.get("rule"):
+                notes.append(info["rule"])
+            if not uses_control(str(info.get("estimator", "control+"))):
+                notes.append(
+                    f"paired {t} model ({info.get('estimator')}, {info.get('rows')} pairs) does not use "
+                    f"control_{t}: on the training pairs the family's typical treated value predicted "
+                    "better than any change from the control"
+                )
+            pp, pl, ph, why = self._paired(t, frame[has], confidence)
+            pred, lo, hi = pred.copy(), lo.copy(), hi.copy()
+            pred[has], lo[has], hi[has] = pp, pl, ph
+            mode[has] = "paired"
+            paired_reasons[has] = ["; ".join(filter(None, [a, b])) for a, b in zip(paired_reasons[has], why)]
+        ctx = context
+        if ctx is not None and (mode == "paired").any():
+            keep = mode != "paired"
+            ctx = PeakContext(ctx.prior_nm, ctx.native & keep, np.where(keep, ctx.shift_ev, 0.0),
+                              np.where(keep, ctx.full_nm, np.nan), ctx.notes)
+        values[t] = finish_prediction(t, pred, lo, hi, assessment, window,
+                                      ctx if TARGETS[t].learned_as == "energy-shift" else None)
     if assessment is not None:
         in_domain = assessment["in_domain"].to_numpy(bool)
         reason = assessment["domain_reason"].to_numpy(object)
     else:
         in_domain, reason = np.ones(len(frame), bool), np.full(len(frame), "", dtype=object)
-    return Prediction(values, in_domain, reason, mode, notes)
+    if (paired_reasons != "").any():
+        reason = np.array(["; ".join(filter(None, [a, b])) for a, b in zip(reason, paired_reasons)], dtype=object)
+        in_domain = in_domain & (paired_reasons == "")
+    nearest = assessment["nearest_row"].to_numpy(int) if assessment is not None else np.full(len(frame), -1)
+    row_notes = context.notes.copy() if context is not None else np.full(len(frame), "", dtype=object)
+    return Prediction(values, in_domain, reason, mode, list(dict.fromkeys(notes)), row_notes, nearest)
 
 def _old_resolve_rows(frame: pd.DataFrame) -> pd.Series:
     """'' where the ligand and QD resolve, else the reason (one line)."""
@@ -389,7 +414,7 @@ def _old_normalise_pairs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                 warnings.append(f"unknown el_color {value!r} treated as missing (known: {', '.join(COLOURS)})")
             clean.append(lookup.get(v, ""))
         frame["el_color"] = clean
-    for col in ("size_nm", "pristine_peak_nm") + CONTROL_COLUMNS:
+    for col in ("size_nm", "pristine_peak_nm", "abs_peak_nm") + CONTROL_COLUMNS:
         if col in frame.columns:
             frame[col] = pd.to_numeric(frame[col], errors="coerce")
     return frame, sorted(set(warnings))
@@ -420,6 +445,10 @@ def old_predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CON
             out[f"{t}{suffix}"] = np.nan
     out["in_domain"] = False
     out["domain_reason"] = reasons.to_numpy()
+    note_col = "note" if "note" not in pairs.columns else "qdml_note"
+    out[note_col] = ""
+    out["precedents"] = np.nan
+    out["nearest_precedent"] = ""
     if not ok.any():
         return out
     result = old_predictor_predict(predictor, frame[ok], confidence)
@@ -431,6 +460,14 @@ def old_predict(pairs: pd.DataFrame, model=None, confidence: float = DEFAULT_CON
         out.loc[ok, f"{t}_hi"] = hi
     out.loc[ok, "in_domain"] = result.in_domain
     out.loc[ok, "domain_reason"] = result.domain_reason
+    out.loc[ok, note_col] = result.row_notes
+    table = bundle.metadata.get("precedents") or []
+    if table:
+        from qdml.workflows.prediction import precedents
+
+        count, nearest = precedents(frame[ok], table, result.nearest)
+        out.loc[ok, "precedents"] = count
+        out.loc[ok, "nearest_precedent"] = nearest
     if any(c in frame.columns for c in CONTROL_COLUMNS):
         out["mode"] = ""
         out.loc[ok, "mode"] = result.mode

@@ -64,6 +64,7 @@ TRUSTED_TYPES = (
     "sklearn.gaussian_process.kernels.Sum",
     "sklearn.gaussian_process.kernels.WhiteKernel",
     "sklearn.neighbors._unsupervised.NearestNeighbors",
+    "sklearn.neighbors._regression.KNeighborsRegressor",
     "sklearn._loss.loss.HalfSquaredError",
     "sklearn._loss.link.IdentityLink",
     "sklearn._loss.link.Interval",
