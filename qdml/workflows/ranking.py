@@ -221,16 +221,43 @@ def rank(
     for col in ("note", "precedents", "nearest_precedent"):
         if col in preds.columns:
             table[col] = preds[col].to_numpy()
-    sort_cols = (["pareto_front", "score"] if "pareto_front" in table.columns else ["score"])
-    ascending = [True, False] if len(sort_cols) == 2 else [False]
+    # Equal scores are ties, not an order: a rule (a family median) gives every ligand the same
+    # value. Ties are ranked alike and ordered by what the literature measured on this QD.
+    table["score"] = np.round(table["score"].to_numpy(float), _score_decimals(targets))
+    first = targets[0]
+    measured = table[f"measured_{first}"].to_numpy(float)
+    table["_evidence"] = target_score(first, "mean", measured, measured, measured, goal=goals.get(first))
+    table["_precedents"] = pd.to_numeric(table.get("precedents", 0), errors="coerce")
+    keys = ["pareto_front", "score"] if "pareto_front" in table.columns else ["score"]
+    sort_cols = [*keys, "_evidence", "_precedents"]
+    ascending = [k == "pareto_front" for k in keys] + [False, False]
     table = table.sort_values(sort_cols, ascending=ascending, na_position="last", kind="mergesort").reset_index(drop=True)
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    group = table[keys].astype(float).fillna(-np.inf).diff().abs().sum(axis=1).gt(0).cumsum()
+    table.insert(0, "rank", table.index.to_series().groupby(group).transform("min").to_numpy() + 1)
+    table = table.drop(columns=["_evidence", "_precedents"])
+    tied = int((table["rank"] == table["rank"].mode().iloc[0]).sum()) if len(table) else 0
+    if len(table) > 1 and tied > 1:
+        notes.append(_tie_note(tied, len(table), first, bundle, table))
     if top is not None:
         table = table.head(top)
     table.attrs["notes"] = notes
     table.attrs["verdicts"] = verdicts
     table.attrs["targets"] = targets
     return table
+
+
+def _score_decimals(targets: list[str]) -> int:
+    """Scores equal to the precision the values are shown at are ties (single targets only)."""
+    return get_target(targets[0]).decimals if len(targets) == 1 else 6
+
+
+def _tie_note(tied: int, total: int, target: str, bundle, table: pd.DataFrame) -> str:
+    info = bundle.predictor.target_info.get(target, {})
+    why = (f"the shipped {target} predictor is a rule ({info.get('estimator')}) that does not tell ligands apart"
+           if info.get("rule") else "the model gives them the same value")
+    return (f"{tied} of {total} ligands share one score (tied at rank {int(table['rank'].mode().iloc[0])}): {why}; "
+            f"tied ligands are ordered by the {target} measured on this QD in the literature, then by the number "
+            "of literature precedents, then knowledge-base order")
 
 
 def _canonical(name: str) -> str:

@@ -144,3 +144,22 @@ def test_rank_defaults_to_inorganic_ligands_and_the_most_skilful_target(bundle):
         assert "red" in gai.set_index("ligand").loc["GAI", "note"]
     finally:
         meta["cv_scores"] = saved
+
+
+def test_equal_scores_are_ties_ordered_by_what_the_literature_measured(bundle):
+    """A rule gives every ligand the same EQE; the rank says 'tied' and the review's Table 2 orders them:
+    SCN- (17.3 %) and Br- (16.2 %) on CsPbBr3 come before ligands never measured on it."""
+    from qdml.workflows.ranking import rank
+
+    table = rank("CsPbBr3", "eqe", model=bundle, candidates=["MoS4 2-", "I-", "Br-", "SCN-"], sample={"el_color": "green"})
+    score = table["score"].to_numpy()
+    for i in range(len(table)):  # competition ranking: 1 + the number of strictly better scores
+        assert table["rank"].iloc[i] == 1 + int((score > score[i]).sum())
+    for _, tie in table.groupby("score"):
+        measured = tie["measured_eqe"].to_numpy(float)
+        known = measured[np.isfinite(measured)]
+        assert list(known) == sorted(known, reverse=True)
+        assert not np.isfinite(measured[len(known):]).any()  # unmeasured ligands come last
+    if table["score"].nunique() == 1:
+        assert list(table["ligand"][:2]) == ["SCN-", "Br-"]
+        assert any("share one score" in n for n in table.attrs["notes"])
