@@ -249,9 +249,12 @@ def summarize_predictions(preds: pd.DataFrame, random_state: int = 0) -> dict:
         b = preds[f"baseline:{best}"].to_numpy(float)
         ok = np.isfinite(b)
         diff = err[ok] - np.abs(b[ok] - y[ok])
+        tol = 1e-9 * max(1.0, abs(scored[best]))  # a rule scored against itself differs by rounding only
+        diff = np.where(np.abs(diff) <= tol, 0.0, diff)
+        if abs(entry["mae"] - scored[best]) <= tol:
+            entry["skill_vs_best"] = 0.0
         d_lo, d_hi = bootstrap_mae_ci(diff, random_state=random_state)
         entry["vs_best_ci"] = [d_lo, d_hi]
-        tol = 1e-9 * max(1.0, abs(scored[best]))  # a rule scored against itself differs by rounding only
         entry["worse_than_best_baseline"] = bool(d_lo is not None and d_lo > tol)
         entry["beats_best_baseline"] = bool(d_hi is not None and d_hi < -tol)
     else:

@@ -25,6 +25,7 @@ from qdml.learn.bundle import (
 from qdml.learn.domain import ApplicabilityDomain
 from qdml.learn.estimators import (
     DEFAULT_CONFIDENCE,
+    MIN_SELECTION_ROWS,
     RULES,
     ConformalRegressor,
     is_rule,
@@ -70,13 +71,23 @@ def precedent_table(frame) -> list[dict]:
     return out
 
 
-def rule_sentence(target: str, name: str, paired: bool = False) -> str | None:
-    """In words, when the chosen candidate is a rule: which one, and that no fitted model beat it."""
+def rule_sentence(target: str, name: str, paired: bool = False, rows: int | None = None) -> str | None:
+    """In words, when the chosen candidate is a rule: which one, and why (no fitted model beat it,
+    or ``rows`` too few to choose at all)."""
     if not is_rule(name):
         return None
     what = "paired " + target if paired else target
-    return (f"{what} is predicted by a rule, not a fitted model: {RULES[name]} ({name}); no fitted model "
-            f"beat it in model selection grouped by paper ({SELECTION_SCHEME})")
+    head = f"{what} is predicted by a rule, not a fitted model: {RULES[name]} ({name}); "
+    if rows is not None:
+        return head + (f"{rows} training rows are too few to choose between candidates "
+                       f"(fewer than {MIN_SELECTION_ROWS}), so the default rule is used")
+    return head + f"no fitted model beat it in model selection grouped by paper ({SELECTION_SCHEME})"
+
+
+def selection_text(sel) -> str:
+    if sel.small_sample:
+        return f"default rule: fewer than {MIN_SELECTION_ROWS} rows to choose by inner CV"
+    return f"inner CV grouped by paper ({SELECTION_SCHEME})"
 
 
 @dataclass
@@ -155,8 +166,8 @@ def train(
             "estimator": chosen,
             "hyperparameters": {k: repr(v) for k, v in sorted(estimator.get_params(deep=False).items())},
             "inner_cv_mae": sel.inner_mae,
-            "selection": f"inner CV grouped by paper ({SELECTION_SCHEME})",
-            "rule": rule_sentence(target, chosen),
+            "selection": selection_text(sel),
+            "rule": rule_sentence(target, chosen, rows=int(mask.sum()) if sel.small_sample else None),
             "fallback": fallback,
             "mean": float(yt.mean()),
             "sd": float(yt.std(ddof=1)) if len(yt) > 1 else 0.0,
@@ -178,8 +189,9 @@ def train(
                 target_meta[f"paired_{target}"] = {
                     "rows": int(np.sum(pmask)), "estimator": psel.name, "inner_cv_mae": psel.inner_mae,
                     "hyperparameters": {k: repr(v) for k, v in sorted(psel.estimator.get_params(deep=False).items())},
-                    "selection": f"inner CV grouped by paper ({SELECTION_SCHEME})",
-                    "rule": rule_sentence(target, psel.name, paired=True),
+                    "selection": selection_text(psel),
+                    "rule": rule_sentence(target, psel.name, paired=True,
+                                          rows=int(np.sum(pmask)) if psel.small_sample else None),
                     "uses_control": uses_control(psel.name),
                     "max": float(yp.max()), "min": float(yp.min()),
                     "control_range": [float(controls.min()), float(controls.max())],

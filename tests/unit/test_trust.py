@@ -163,3 +163,29 @@ def test_equal_scores_are_ties_ordered_by_what_the_literature_measured(bundle):
     if table["score"].nunique() == 1:
         assert list(table["ligand"][:2]) == ["SCN-", "Br-"]
         assert any("share one score" in n for n in table.attrs["notes"])
+
+
+def test_too_few_rows_to_choose_take_the_default_rule():
+    """The bundled data hold six EQE control/treated pairs: inner CV on folds of one or two pairs
+    cannot rank eleven candidates, so the default rule (control plus the median change) is taken."""
+    from qdml.features.context import row_keys
+    from qdml.features.pair import PairFeaturizer, treated_with_controls
+    from qdml.learn.estimators import MIN_SELECTION_ROWS, select_estimator
+    from qdml.validation import load_training_data
+    from qdml.workflows.training import rule_sentence
+
+    frame, _, _ = load_training_data()
+    pairs = treated_with_controls(frame)
+    mask = (pairs["eqe"].notna() & pairs["control_eqe"].notna()).to_numpy()
+    assert 0 < mask.sum() < MIN_SELECTION_ROWS
+    X = PairFeaturizer(paired=True).set_output(transform="pandas").fit(pairs).transform(pairs)[mask]
+    sel = select_estimator(X, pairs["eqe"].to_numpy(float)[mask], "eqe", mode="paired",
+                           groups=row_keys(pairs).reference[mask])
+    assert sel.name == "control+median" and sel.small_sample
+    assert "too few" in rule_sentence("eqe", sel.name, paired=True, rows=int(mask.sum()))
+    plqy = (pairs["plqy"].notna() & pairs["control_plqy"].notna()).to_numpy()
+    assert plqy.sum() >= MIN_SELECTION_ROWS  # PLQY pairs are still chosen by inner CV
+    chosen = select_estimator(PairFeaturizer(paired=True).set_output(transform="pandas")
+                              .fit(pairs).transform(pairs)[plqy], pairs["plqy"].to_numpy(float)[plqy], "plqy",
+                              mode="paired", groups=row_keys(pairs).reference[plqy])
+    assert not chosen.small_sample
