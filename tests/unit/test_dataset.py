@@ -109,6 +109,24 @@ def test_data_card_counts_are_current():
     assert block == counts_markdown(), "stale counts: run python -m qdml.workflows.datacard"
 
 
+def test_data_card_shows_the_shipped_models_beside_their_best_baselines():
+    """The scores block quotes the shipped bundle's metadata: every grouped entry with its best baseline."""
+    import json
+
+    from qdml.data import bundled_models_dir, bundled_path
+    from qdml.workflows.datacard import SCORES_END, SCORES_START, scores_markdown
+
+    text = bundled_path("README.md").read_text(encoding="utf-8")
+    block = text[text.index(SCORES_START): text.index(SCORES_END) + len(SCORES_END)]
+    assert block == scores_markdown(), "stale model scores: run python -m qdml.workflows.datacard"
+    meta = json.loads((bundled_models_dir() / "default" / "metadata.json").read_text(encoding="utf-8"))
+    grouped = [e for e in meta["cv_scores"] if e["scheme"] == "leave-one-reference-out" and e["n"]
+               and e.get("features", "full") == "full"]
+    assert grouped and sum("| leave-one-reference-out |" in line for line in block.splitlines()) == len(grouped)
+    for e in grouped:
+        assert e["best_baseline"] and e["best_baseline_mae"] is not None and "skill_vs_best" in e
+
+
 def test_public_loader_returns_the_validated_table():
     import qdml
 
