@@ -10,7 +10,7 @@ A/B), compositions (lists, and templates such as CsPb(Br{x}Cl{1-x})3 with x from
 steps of 0.05), targets, the score (mean | lower | ucb, weights) and what the QDs are (sample).
 Candidates are predicted in chunks (memory stays flat), in parallel over chunks on local cores
 (--jobs) or on a Dask distributed cluster (--scheduler tcp://HOST:PORT). Every candidate's
-row (<target>_pred/_lo/_hi, score, in_domain, domain_reason) streams to --output (.parquet with
+row (<target>_pred/_lo/_hi, score, in_domain, domain_reason, note) streams to --output (.parquet with
 full floats, or .csv rounded to 0.1 % and 1 nm); the terminal shows the best candidates per
 target with their intervals, and a progress bar while it runs (on a terminal, not with -q).
 A spec that makes more than --max-candidates candidates is refused before any work.

@@ -595,6 +595,7 @@ class ScreenPlan:
     lig_halide: np.ndarray | None = None   # (n_lig,) code of the halide a ligand brings (0 = none)
     qd_exchange: np.ndarray | None = None  # (n_qd, 1 + len(HALIDES), 2) shift (eV) and full-exchange peak (nm)
     qd_conflict: np.ndarray | None = None  # (n_qd,) why the spec's colour/pristine peak contradicts the QD
+    qd_note: np.ndarray | None = None      # (n_qd, 1 + len(HALIDES)) predict's ``note`` (halide exchange), '' if none
 
     @property
     def n_candidates(self) -> int:
@@ -713,13 +714,16 @@ def _peak_tables(ligands: list[str], qds: list[str], sample: dict) -> dict:
     halide = np.array([code.get(ligand_halide(x), 0) for x in ligands], dtype=np.int64)
     table = np.zeros((len(qds), len(HALIDES) + 1, 2))
     table[:, :, 1] = np.nan
+    notes = np.full((len(qds), len(HALIDES) + 1), "", dtype=object)
     for q, qd in enumerate(qds):
         for h, k in code.items():
             if (halide == k).any() and (ex := exchange_with(qd, h, size)) is not None:
                 table[q, k] = (ex.shift_ev, ex.full_peak_nm)
+                notes[q, k] = ex.note
     frame = pd.DataFrame({"ligand": "Cl-", "qd": qds, **{k: v for k, v in sample.items()}})
     conflict = sample_reasons(frame) if qds else np.zeros(0, dtype=object)
-    return {"lig_native": native, "lig_halide": halide, "qd_exchange": table, "qd_conflict": conflict}
+    return {"lig_native": native, "lig_halide": halide, "qd_exchange": table, "qd_conflict": conflict,
+            "qd_note": notes}
 
 
 def _peak_context(plan: ScreenPlan, Xdf: pd.DataFrame, li: np.ndarray, qi: np.ndarray) -> PeakContext | None:
@@ -844,7 +848,8 @@ def score_chunk(plan: ScreenPlan, start: int, stop: int):
     """Predict resolved candidates ``start:stop``; return a pyarrow Table (one row per candidate).
 
     Columns: ``candidate`` (index in the spec's full product), ``ligand``, ``qd``, then per target
-    ``<t>_pred``, ``<t>_lo``, ``<t>_hi``, then ``score``, ``in_domain``, ``domain_reason``.
+    ``<t>_pred``, ``<t>_lo``, ``<t>_hi``, then ``score``, ``in_domain``, ``domain_reason``, ``note``
+    (what the chemistry says of the pair, as ``predict`` words it: a halide exchange that changes the colour).
     """
     import pyarrow as pa
 
@@ -871,6 +876,11 @@ def score_chunk(plan: ScreenPlan, start: int, stop: int):
     cols["score"] = pa.array(score)
     cols["in_domain"] = pa.array(in_domain)
     cols["domain_reason"] = pa.array(reason.tolist(), pa.string())
+    if plan.qd_note is not None:  # one note per (composition, halide): dictionary-encoded, as predict words it
+        words, code = np.unique(plan.qd_note.ravel().astype(str), return_inverse=True)
+        cols["note"] = pa.DictionaryArray.from_arrays(
+            pa.array(code[qi * plan.qd_note.shape[1] + plan.lig_halide[li]].astype(np.int32)),
+            pa.array(words.tolist(), pa.string()))
     return pa.table(cols)
 
 
@@ -1147,13 +1157,16 @@ def read_output(path: str | os.PathLike) -> pd.DataFrame:
     p = Path(path)
     if p.suffix.lower() == ".csv":
         frame = pd.read_csv(p, keep_default_na=False, na_values=[""],
-                            dtype={"ligand": str, "qd": str, "domain_reason": str})
-        for c in ("ligand", "qd", "domain_reason"):
+                            dtype={"ligand": str, "qd": str, "domain_reason": str, "note": str})
+        for c in ("ligand", "qd", "domain_reason", "note"):
+            if c not in frame.columns:
+                continue
             frame[c] = frame[c].map(lambda v: unguard_cell(v) if isinstance(v, str) else v)
         return frame
     import pyarrow.parquet as pq
 
     frame = pq.read_table(p).to_pandas()
-    for c in ("ligand", "qd"):
-        frame[c] = frame[c].astype(str)
+    for c in ("ligand", "qd", "note"):
+        if c in frame.columns:
+            frame[c] = frame[c].astype(str)
     return frame

@@ -48,6 +48,10 @@ def test_chunked_rows_equal_predict_and_unresolved_are_skipped(bundle, spec, tmp
             np.testing.assert_allclose(rows[t + s].to_numpy(), ref[t + s].to_numpy(float), rtol=1e-6, atol=1e-6)
     assert (rows["in_domain"].to_numpy() == ref["in_domain"].to_numpy()).all()
     assert list(rows["domain_reason"].fillna("")) == list(ref["domain_reason"].fillna(""))
+    # Br- on CsPbCl3 exchanges the lattice chloride: the screen says so in predict's own words
+    assert list(rows["note"].fillna("")) == list(ref["note"].fillna(""))
+    br_on_cl = rows[(rows["ligand"] == "Br-") & (rows["qd"] == "CsPbCl3")]["note"].iloc[0]
+    assert "exchanges the lattice halide" in br_on_cl and "red shift" in br_on_cl
 
 
 def test_csv_and_parquet_hold_the_same_rows(bundle, spec, tmp_path):
