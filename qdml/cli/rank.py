@@ -106,9 +106,12 @@ def run(args) -> int:
     if not getattr(args, "quiet", False):
         for sentence in table.attrs.get("notes", []):
             print(f"note: {sentence}", file=sys.stderr)
-        if "note" in table.columns:
-            for _, row in table[table["note"].astype(str) != ""].head(shown).iterrows():
-                print(f"note: rank {row['rank']} ({row['ligand']}): {row['note']}", file=sys.stderr)
+        if "note" in table.columns:  # one line per distinct note, naming every ligand it concerns
+            noted = table.head(shown)
+            noted = noted[noted["note"].astype(str) != ""]
+            for text, rows in noted.groupby("note", sort=False):
+                who = ", ".join(f"{lig} (rank {r})" for lig, r in zip(rows["ligand"], rows["rank"]))
+                print(f"note: {who}: {text}", file=sys.stderr)
     if args.plot:
         from qdml.evaluation.plots import plot_pareto, plot_ranking
 
