@@ -429,7 +429,8 @@ def select_estimator(
     # numpy inside the inner loop: pandas indexing and name checks cost more than the fits here
     A = np.asarray(X, dtype=float)
     T = None if X_test is None else np.asarray(X_test, dtype=float)
-    folds = list(cv.split(A, groups=None if groups is None else np.asarray(groups, dtype=object)))
+    grouped = groups is not None and not isinstance(cv, KFold)  # KFold warns when handed groups
+    folds = list(cv.split(A, groups=np.asarray(groups, dtype=object) if grouped else None))
     for name, est in candidates.items():
         errors = np.empty(len(y))
         per_row = np.empty((len(y), 0 if T is None else len(T)))
