@@ -35,6 +35,7 @@ UNITS = (
     "# Sources: CRC Handbook 95th ed. (electron affinities); NIST ASD (ionization energies);",
     "# Schwerdtfeger & Nagle, Mol. Phys. 2019, 117, 1200 (polarizabilities);",
     "# Pyykko & Atsumi, Chem. Eur. J. 2009, 15, 186 (covalent radii).",
+    "# oxidation_states: mendeleev's 'main' oxidation states, ';'-separated (charge checks of formulas).",
 )
 RADIUS_NOTES = (
     "# Shannon, Acta Cryst. A 1976, 32, 751: effective ionic and crystal radii in pm, by charge,",
@@ -90,11 +91,18 @@ def build() -> dict[str, str]:
         if degree <= MAX_DEGREE and not math.isnan(float(energy)) and int(z) in z_to_symbol:
             energies.setdefault(z_to_symbol[int(z)], {})[degree] = float(energy)
 
+    states: dict[str, list[int]] = {}
+    ox = fetch_table("oxidationstates").sort_values(["atomic_number", "oxidation_state"])
+    for z, state, category in ox[["atomic_number", "oxidation_state", "category"]].itertuples(index=False):
+        if category == "main" and int(z) in z_to_symbol:
+            states.setdefault(z_to_symbol[int(z)], []).append(int(state))
+
     ie_columns = [f"ionization_energy_{d}" for d in range(1, MAX_DEGREE + 1)]
     element_rows = []
     for rec in elements[list(ELEMENT_COLUMNS)].to_dict(orient="records"):
         ie = energies.get(str(rec["symbol"]), {})
-        element_rows.append([_cell(rec[c]) for c in ELEMENT_COLUMNS] + [_cell(ie.get(d)) for d in range(1, MAX_DEGREE + 1)])
+        element_rows.append([_cell(rec[c]) for c in ELEMENT_COLUMNS] + [_cell(ie.get(d)) for d in range(1, MAX_DEGREE + 1)]
+                            + [";".join(str(q) for q in states.get(str(rec["symbol"]), []))])
 
     radii = fetch_table("ionicradii").sort_values("id", kind="stable")
     radius_rows = []
@@ -104,7 +112,8 @@ def build() -> dict[str, str]:
             continue
         radius_rows.append([symbol] + [_cell(rec[c]) for c in RADIUS_COLUMNS[1:]])
     return {
-        "elements.csv": _csv(_header(version, UNITS), list(ELEMENT_COLUMNS) + ie_columns, element_rows),
+        "elements.csv": _csv(_header(version, UNITS), list(ELEMENT_COLUMNS) + ie_columns + ["oxidation_states"],
+                             element_rows),
         "ionic_radii.csv": _csv(_header(version, RADIUS_NOTES), RADIUS_COLUMNS, radius_rows),
     }
 

@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
-from qdml.chemistry.elements import SYMBOLS
+from qdml.chemistry.elements import SYMBOLS, oxidation_states
 from qdml.data import read_bundled_csv
 from qdml.exceptions import CompositionParseError, QdmlError
 
@@ -567,6 +567,38 @@ def _sum_counts(items: list[_Item]) -> Lin:
     return total
 
 
+def _check_perovskite_amounts(a_items, b_items, x_items, text: str) -> None:
+    """Refuse a perovskite whose written amounts cannot be a compound: a site whose total still
+    depends on x (``CsPbBr3x``), or numbers whose charges do not balance (``CsPbBr``, ``Cs13PbBr3``).
+
+    Charges: A-site cations +1, halides -1, each B-site element any of its main positive oxidation
+    states (``datasets/elements.csv``, from mendeleev); so CsPbBr3, CsSnI3, CsPb2Br5, Cs4PbBr6 and
+    PEA2PbBr4 pass. Slash lists of unknown shares count as one unit of their site.
+    """
+    totals = {}
+    for site, items in (("A", a_items), ("B", b_items), ("X", x_items)):
+        total = _lin_const(_sum_counts(items))
+        if total is None:
+            raise CompositionParseError(
+                text, f"the amounts on the {site} site do not add up to a fixed number (a share of x with "
+                      "no complement, e.g. Br3x; write CsPbBrxCl3-x or CsPb(BrxCl1-x)3)")
+        totals[site] = total
+    sums = {0.0}
+    for it in b_items:
+        k = _lin_const(it.count)
+        charges = set()
+        for sp in it.species:
+            charges |= {q for q in oxidation_states(sp) if q > 0} if sp in SYMBOLS else set()
+        if k is None or not charges:
+            return  # an element without tabulated charges: nothing to check against
+        sums = {round(s + k * q, 6) for s in sums for q in charges}
+    tolerance = FRACTION_SUM_TOLERANCE * max(1.0, totals["X"])
+    if not any(abs(totals["A"] + s - totals["X"]) <= tolerance for s in sums):
+        raise CompositionParseError(
+            text, f"charges do not balance: {totals['A']:g} A-site (+1) and B-site cations cannot match "
+                  f"{totals['X']:g} halides (-1) (e.g. CsPbBr3, Cs4PbBr6)")
+
+
 def _perovskite_family(b_items: list[_Item], text: str) -> str | None:
     b_species = _species_in(b_items)
     fr, _ = _site_fractions(b_items, text)
@@ -664,6 +696,7 @@ def _parse_cached(text: str) -> QDComposition:
                 )
         _check_fraction_sum(a_items, "on the A site", text)
         _check_fraction_sum(b_items, "on the B site", text)
+        _check_perovskite_amounts(a_items, b_items, x_items, text)
         family = _perovskite_family(b_items, text)
         if family is None:  # germanium halides
             raise CompositionParseError(

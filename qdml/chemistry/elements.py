@@ -54,7 +54,7 @@ def is_element(symbol: str) -> bool:
 ELEMENTS_FILE = "elements.csv"
 RADII_FILE = "ionic_radii.csv"
 _IONIZATION = "ionization_energy_"
-_TEXT_COLUMNS = frozenset({"symbol", "name", "coordination", "spin"})
+_TEXT_COLUMNS = frozenset({"symbol", "name", "coordination", "spin", "oxidation_states"})
 
 
 def _rows(name: str) -> list[dict[str, Any]]:
@@ -111,6 +111,12 @@ def element_property(symbol: str, name: str) -> Any:
     if name not in row:
         raise KeyError(f"{ELEMENTS_FILE} has no column {name!r} (known: {', '.join(sorted(row))})")
     return row[name]
+
+
+def oxidation_states(symbol: str) -> list[int]:
+    """The element's main oxidation states (mendeleev's "main" category), e.g. ``[2, 4]`` for Pb."""
+    text = element_property(symbol, "oxidation_states") or ""
+    return [int(q) for q in text.split(";") if q]
 
 
 def element_properties() -> list[str]:

@@ -261,3 +261,27 @@ def test_generic_perovskite_notation_keeps_shares_unknown():
     assert set(comp.x_site) == {"Cl", "Br", "I"} and not comp.halide_fractions_known
     assert set(comp.a_site) == {"Cs", "FA", "MA"} and all(v is None for v in comp.a_site.values())
     assert dict(parse_qd_composition("CsPbX3").a_site) == {"Cs": 1.0}
+
+
+@pytest.mark.parametrize("text, why", [
+    ("CsPbBr", "charges do not balance"),      # Br1: a subscript lost
+    ("CsPbBr2", "charges do not balance"),
+    ("Cs13PbBr3", "charges do not balance"),
+    ("CsPbBr3x", "fixed number"),              # x with no 1-x beside it
+])
+def test_perovskite_amounts_must_make_a_compound(text, why):
+    with pytest.raises(CompositionParseError, match=why):
+        parse_qd_composition(text)
+
+
+@pytest.mark.parametrize("text", ["CsPbBr3", "CsSnI3", "CsPb2Br5", "Cs4PbBr6", "PEA2PbBr4", "CsPbBrxCl3-x",
+                                  "CsPb(Br0.4Cl0.6)3", "FA0.8Cs0.2PbI3", "CsPb0.9Mn0.1Cl3"])
+def test_charge_balanced_perovskites_and_their_relatives_parse(text):
+    """Cs+ + Pb2+ = 3 Br-; Cs4PbBr6 (4 + 2 = 6) and CsPb2Br5 (1 + 4 = 5) are real phases of the same system."""
+    assert parse_qd_composition(text).is_perovskite
+
+
+def test_oxidation_states_come_from_the_element_table():
+    from qdml.chemistry.elements import oxidation_states
+
+    assert oxidation_states("Pb") == [2, 4] and 2 in oxidation_states("Sn") and oxidation_states("Cs") == [1]
