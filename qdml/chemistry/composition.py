@@ -158,6 +158,9 @@ class QDComposition:
     alloy_unspecified : bool
         The core is an alloy written without subscripts (``ZnSeTe``, ``Zn-Ag-In-Ga-S``): its
         cation and anion sub-lattice shares are unknown.
+    elements : tuple of str
+        Every element of every layer and dopant, sorted; molecular cations by their atoms
+        (``FAPbI3`` holds C, H, I, N, Pb, not the "F" and "A" of its abbreviation).
     """
 
     text: str
@@ -175,6 +178,7 @@ class QDComposition:
     dopants: tuple[str, ...] = ()
     unknown_fraction_species: tuple[str, ...] = ()
     alloy_unspecified: bool = False
+    elements: tuple[str, ...] = ()
 
     @property
     def core(self) -> str:
@@ -742,6 +746,10 @@ def _parse_cached(text: str) -> QDComposition:
         _, u1 = _site_fractions(cat_items, text)
         _, u2 = _site_fractions(an_items, text)
         unknown = u1 | u2
+    every = set(dopants)
+    for items in parsed:
+        for sp in _species_in(items):
+            every |= set(_atoms(sp))
     # the core of a non-halide QD has no lattice halide
     return QDComposition(
         text=text,
@@ -756,6 +764,7 @@ def _parse_cached(text: str) -> QDComposition:
         dopants=dopants,
         unknown_fraction_species=tuple(sp for sp in species if sp in unknown),
         alloy_unspecified=alloy,
+        elements=tuple(sorted(every)),
         **kw,
     )
 

@@ -6,7 +6,6 @@ elements, ligand class and QD family with those seen in training.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,8 +47,6 @@ def row_keys(frame: pd.DataFrame) -> RowKeys:
     )
 
 
-def _formula_elements(text: str) -> list[str]:
-    return re.findall(r"[A-Z][a-z]?", text)
 
 
 
@@ -64,11 +61,8 @@ def ligand_elements(lig) -> frozenset:
 
 
 def qd_elements(comp) -> frozenset:
-    """Elements of a parsed composition, shells included."""
-    out = set(getattr(comp, "element_fractions", {}) or {})
-    for layer in getattr(comp, "layers", []) or []:
-        out |= set(_formula_elements(str(layer)))
-    return frozenset(out)
+    """Elements of a parsed composition: every layer and dopant, molecular cations by their atoms."""
+    return frozenset(comp.elements)
 
 
 def row_context(frame: pd.DataFrame) -> tuple[list[set], list[str], list[str]]:

@@ -144,3 +144,15 @@ def test_every_candidate_estimator_fitted_on_real_rows_is_trusted():
         est.fit(X.to_numpy(), frame["plqy"].to_numpy(float))
         untrusted = set(sio.get_untrusted_types(data=sio.dumps(est))) - set(TRUSTED_TYPES)
         assert not untrusted, (name, sorted(untrusted))
+
+
+def test_shipped_domain_knows_only_real_elements():
+    """The applicability domain's element list comes from parsed compositions, not letters of
+    abbreviations (the "A" of FA, the "Ix" of CsPb(IxBr1-x)3)."""
+    import json
+
+    from qdml.chemistry.elements import is_element
+    from qdml.data import bundled_models_dir
+
+    meta = json.loads((bundled_models_dir() / "default" / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["domain"]["elements"] and all(is_element(e) for e in meta["domain"]["elements"])

@@ -285,3 +285,12 @@ def test_oxidation_states_come_from_the_element_table():
     from qdml.chemistry.elements import oxidation_states
 
     assert oxidation_states("Pb") == [2, 4] and 2 in oxidation_states("Sn") and oxidation_states("Cs") == [1]
+
+
+def test_elements_of_every_layer_with_molecular_cations_by_their_atoms():
+    """FA = CH(NH2)2+: FAPbI3 holds no fluorine; pF-PEA does; shells and dopants count."""
+    assert parse_qd_composition("FAPbI3").elements == ("C", "H", "I", "N", "Pb")
+    assert "F" in parse_qd_composition("(Cs/FA/pF-PEA)Pb(Cl/Br)3").elements
+    assert set(parse_qd_composition("InP/ZnSe/ZnS").elements) == {"In", "P", "Zn", "Se", "S"}
+    assert "Cd" in parse_qd_composition("CsPb(BrxCl1-x)3:Cd").elements
+    assert parse_qd_composition("CsPb(IxBr1-x)3").elements == ("Br", "Cs", "I", "Pb")
