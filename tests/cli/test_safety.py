@@ -229,7 +229,9 @@ def test_validate_returns_on_cells_that_once_backtracked_exponentially(tmp_path)
     r = subprocess.run([sys.executable, "-m", "qdml.cli.main", "validate", str(path)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert f"{path}:4: column 'qd'" in r.stderr and "1 problem(s)" in r.stderr  # only "C" * 117 is no QD
+    # Cs13PbBr3 and Cs18PbBr3 cannot balance their charges; "C" * 117 is no QD; the Yb-doped one is fine
+    assert f"{path}:2: column 'qd'" in r.stderr and "charges do not balance" in r.stderr
+    assert f"{path}:4: column 'qd'" in r.stderr and "3 problem(s)" in r.stderr and f"{path}:5:" not in r.stderr
 
 
 # =========================================================================== foreign code
