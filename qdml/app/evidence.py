@@ -1,8 +1,7 @@
 """What the pages say beside a number: literature precedents, CV verdicts against the best baseline.
 
-The trustworthy-predictions work (issue 20) may add ``precedents``/``nearest_precedent`` columns to
-predictions and a ``best_baseline`` to CV entries; where those are absent, this module computes
-them from what every bundle and the bundled dataset already hold (and the pages say so).
+Verdicts are :mod:`qdml.evaluation.verdict`'s (the CLI says the same words); this module shapes
+them into the tables the pages show, and finds the literature rows beside a prediction.
 """
 
 from __future__ import annotations
@@ -14,20 +13,10 @@ import pandas as pd
 
 from qdml.chemistry.composition import parse_qd_composition
 from qdml.chemistry.ligands import parse_ligand
+from qdml.evaluation.verdict import best_baseline, compare, headline_entry
 from qdml.exceptions import QdmlError
 from qdml.targets import TARGETS
 
-#: For an untested pair the honest question is "how well does it do on a ligand it never saw",
-#: so verdicts read the scheme that holds out whole ligands first.
-PREFERRED_SCHEMES = (
-    "leave-one-ligand-out",
-    "leave-one-reference-out",
-    "leave-one-cluster-out",
-    "leave-one-element-out",
-    "leave-one-qd-out",
-    "leave-one-out",
-    "repeated-kfold",
-)
 #: Columns of the dataset shown with each precedent (measured values, then the evidence).
 PRECEDENT_COLUMNS = ["match", "line", "ligand", "qd", "role", "plqy", "eqe", "peak_nm", "fwhm_nm",
                      "reference", "doi", "evidence", "flags"]
@@ -117,33 +106,15 @@ def suggest(text: str, known: list[str], n: int = 5) -> list[str]:
 # --------------------------------------------------------------------------- CV verdicts
 
 
-def best_baseline(entry: dict) -> tuple[str | None, float | None]:
-    """Name and MAE of the entry's best (lowest-MAE) baseline; a ``best_baseline`` field wins."""
-    baselines = {k: v for k, v in (entry.get("baselines") or {}).items() if isinstance(v, (int, float))}
-    given = entry.get("best_baseline")
-    if isinstance(given, dict) and given.get("name") is not None:
-        return str(given["name"]), given.get("mae", baselines.get(given["name"]))
-    if isinstance(given, str) and given in baselines:
-        return given, float(baselines[given])
-    if not baselines:
-        if entry.get("baseline_mae") is not None:
-            return "mean", float(entry["baseline_mae"])
-        return None, None
-    name = min(baselines, key=baselines.get)
-    return name, float(baselines[name])
-
-
 def verdict_against_best(entry: dict) -> str:
     """Model MAE's 95 % interval against the best baseline: better, worse or not distinguishable."""
-    name, base = best_baseline(entry)
-    ci = entry.get("mae_ci") or [None, None]
-    if base is None or ci[0] is None or ci[1] is None:
-        return "no baseline to compare with"
-    if ci[1] < base:
-        return f"better than the best baseline ({name}): whole 95 % interval below it"
-    if ci[0] > base:
-        return f"worse than the best baseline ({name}): whole 95 % interval above it"
-    return f"not distinguishable from the best baseline ({name}) at this sample size"
+    name, _ = best_baseline(entry)
+    return {
+        "better": f"better than the best baseline ({name}): whole 95 % interval below it",
+        "worse": f"worse than the best baseline ({name}): whole 95 % interval above it",
+        "same": f"not distinguishable from the best baseline ({name}) at this sample size",
+        "unknown": "no baseline to compare with",
+    }[compare(entry)]
 
 
 def cv_table(metadata: dict) -> pd.DataFrame:
@@ -168,13 +139,9 @@ def cv_table(metadata: dict) -> pd.DataFrame:
 def model_verdict(metadata: dict, target: str, mode: str = "absolute") -> dict | None:
     """The CV entry that speaks for predictions of ``target`` (``features == 'full'``, the most
     ligand-blind scheme the bundle holds), with its best baseline and verdict; None without CV."""
-    entries = [e for e in metadata.get("cv_scores") or []
-               if e.get("target") == target and e.get("mode", "absolute") == mode
-               and e.get("features", "full") == "full"]
-    if not entries:
+    entry = headline_entry(metadata.get("cv_scores") or [], target, mode)
+    if entry is None:
         return None
-    order = {s: i for i, s in enumerate(PREFERRED_SCHEMES)}
-    entry = min(entries, key=lambda e: order.get(e.get("scheme"), len(order)))
     name, base = best_baseline(entry)
     return {"scheme": entry.get("scheme"), "mae": entry.get("mae"), "mae_ci": entry.get("mae_ci"),
             "best_baseline": name, "best_baseline_mae": base, "n_rows": entry.get("n_rows"),

@@ -55,7 +55,8 @@ def best_baseline(entry: dict) -> tuple[str | None, float | None]:
     elif isinstance(given, str) and given in baselines:
         return given, baselines[given]
     if not baselines:
-        return None, None
+        mean = _finite(entry.get("baseline_mae"))  # entries written before the baselines dict
+        return ("mean", mean) if mean is not None else (None, None)
     name = min(baselines, key=baselines.get)
     return name, baselines[name]
 
