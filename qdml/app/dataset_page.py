@@ -7,20 +7,10 @@ import streamlit as st
 
 from qdml.app import state
 from qdml.targets import TARGETS
+from qdml.workflows.summary import role_counts
 
 SHOWN = ["line", "ligand", "qd", "role", "treatment", "eqe", "plqy", "peak_nm", "fwhm_nm", "von_v",
          "lmax_cd_m2", "lifetime_ns", "size_nm", "abs_peak_nm", "reference", "doi", "evidence", "flags", "pair_id", "sample", "peak_type"]
-
-
-def counts(series: pd.Series, role: pd.Series, name: str) -> pd.DataFrame:
-    """Treated and control rows per value of ``series``, most rows first."""
-    table = pd.crosstab(series.rename(name), role.rename("role"))
-    for col in ("treated", "control"):
-        if col not in table.columns:
-            table[col] = 0
-    table = table[["treated", "control"]]
-    table["rows"] = table.sum(axis=1)
-    return table.sort_values("rows", ascending=False).reset_index()
 
 
 def render() -> None:
@@ -72,14 +62,14 @@ def render() -> None:
     tabs = st.columns(3)
     with tabs[0]:
         st.markdown("**By ligand class**")
-        st.dataframe(counts(shown["ligand class"], r, "ligand class"), hide_index=True, width="stretch")
+        st.dataframe(role_counts(shown["ligand class"], r, "ligand class"), hide_index=True, width="stretch")
     with tabs[1]:
         st.markdown("**By QD family**")
-        st.dataframe(counts(shown["QD family"], r, "QD family"), hide_index=True, width="stretch")
+        st.dataframe(role_counts(shown["QD family"], r, "QD family"), hide_index=True, width="stretch")
     with tabs[2]:
         st.markdown("**By treatment**")
         if has_treatment:
-            st.dataframe(counts(shown["treatment"].astype(str).replace("", "unspecified"), r, "treatment"),
+            st.dataframe(role_counts(shown["treatment"].astype(str).replace("", "unspecified"), r, "treatment"),
                          hide_index=True, width="stretch")
         else:
             st.caption("This dataset has no `treatment` column yet.")

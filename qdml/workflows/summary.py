@@ -17,6 +17,17 @@ def _safe(parser, value: str, attr: str) -> str:
         return "unresolved"
 
 
+def role_counts(series: pd.Series, role: pd.Series, name: str) -> pd.DataFrame:
+    """Treated and control rows per value of ``series``, most rows first."""
+    table = pd.crosstab(series.rename(name), role.rename("role"))
+    for col in ("treated", "control"):
+        if col not in table.columns:
+            table[col] = 0
+    table = table[["treated", "control"]]
+    table["rows"] = table.sum(axis=1)
+    return table.sort_values("rows", ascending=False).reset_index()
+
+
 def summarize(data: ValidatedData) -> dict[str, pd.DataFrame]:
     """Tables a curator reads before training: what the data covers and what it lacks.
 
@@ -28,15 +39,6 @@ def summarize(data: ValidatedData) -> dict[str, pd.DataFrame]:
     lig_class = frame["ligand"].map(lambda v: _safe(parse_ligand, v, "ligand_class"))
     family = frame["qd"].map(lambda v: _safe(parse_qd_composition, v, "family"))
     role = frame["role"].replace("", "treated")
-
-    def counts(series: pd.Series, name: str) -> pd.DataFrame:
-        table = pd.crosstab(series.rename(name), role.rename("role"))
-        for col in ("treated", "control"):
-            if col not in table.columns:
-                table[col] = 0
-        table = table[["treated", "control"]]
-        table["rows"] = table.sum(axis=1)
-        return table.sort_values("rows", ascending=False).reset_index()
 
     coverage = pd.DataFrame(
         {
@@ -68,11 +70,11 @@ def summarize(data: ValidatedData) -> dict[str, pd.DataFrame]:
             ],
         }
     )
-    sample = counts(frame["sample"].replace("", "unspecified"), "sample")
+    sample = role_counts(frame["sample"].replace("", "unspecified"), role, "sample")
     return {
         "overview": overview,
-        "ligand_class": counts(lig_class, "ligand_class"),
-        "qd_family": counts(family, "qd_family"),
+        "ligand_class": role_counts(lig_class, role, "ligand_class"),
+        "qd_family": role_counts(family, role, "qd_family"),
         "sample": sample,
         "coverage": coverage,
         "left_out": left_out,
