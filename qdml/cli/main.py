@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     level = logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # predict, rank and screen say which targets a rule predicts in their verdict lines
+        logging.getLogger("qdml.rules").setLevel(logging.ERROR)
     from qdml.exceptions import QdmlError, ValidationError
 
     prefix = f"qdml {args.command}:"

@@ -92,7 +92,7 @@ def run(args) -> int:
     show(out, prediction_columns(seen.head),
          title=f"Predictions: value ({int(round(args.confidence * 100))} % interval)",
          more_rows=max(seen.rows - seen.SHOW, 0), hint=SAVE_HINT)
-    print_verdicts(out, bundle.metadata.get("cv_scores") or [], bundle.predictor.targets)
+    print_verdicts(out, bundle.metadata.get("cv_scores") or [], bundle.predictor.targets, bundle.predictor.target_info)
     if not getattr(args, "quiet", False):
         for i, row in seen.reasons.iterrows():  # one line each: grep and editors rely on it
             where = f"{args.input}:{i}" if args.input else f"row {i + 1}"

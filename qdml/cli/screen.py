@@ -83,7 +83,7 @@ def run(args) -> int:
             title += f" (closest to {spec.goals[key]:g})"
         shown = table.drop(columns=["score"]) if key != "score" else table
         show(out, ranking_columns(shown, ranked, goals), title=f"{title}; value ({level} % interval)")
-    print_verdicts(out, bundle.metadata.get("cv_scores") or [], result.targets)
+    print_verdicts(out, bundle.metadata.get("cv_scores") or [], result.targets, bundle.predictor.target_info)
     if result.output:
         out.print(f"wrote {result.n_screened:,} rows to {result.output}", markup=False)
     return 0

@@ -59,11 +59,16 @@ def ranking_columns(table, targets: list[str], goals: dict | None = None) -> lis
     return cols
 
 
-def print_verdicts(console, entries: list[dict], targets) -> None:
-    """One plain sentence per target: does the model beat its best baseline?"""
+def print_verdicts(console, entries: list[dict], targets, target_info: dict | None = None) -> None:
+    """One plain sentence per target: does the model beat its best baseline? And, from the bundle's
+    ``target_info``, whether a rule rather than a fitted model predicts it."""
     from qdml.evaluation.verdict import target_sentences
+    from qdml.learn.estimators import RULES
 
-    for line in target_sentences(entries, targets):
+    for target, line in zip(targets, target_sentences(entries, targets)):
+        chosen = (target_info or {}).get(target, {}).get("estimator")
+        if chosen in RULES:
+            line += f" Predicted by a rule, not a fitted model: {RULES[chosen]}."
         console.print(line, markup=False, highlight=False, soft_wrap=False)
 
 

@@ -19,6 +19,9 @@ from qdml.learn.predictor import Predictor
 from qdml.targets import TARGETS
 
 log = logging.getLogger(__name__)
+#: Which targets a rule predicts (the bundle's own sentences): the CLI words these in its verdict
+#: lines and quiets this logger; Python and notebook users see them as warnings.
+rule_log = logging.getLogger("qdml.rules")
 
 SAMPLE_COLUMNS = ("el_color", "size_nm", "pristine_peak_nm", "abs_peak_nm")
 #: Column holding what the chemistry says beside a row's numbers.
@@ -222,12 +225,13 @@ def predict_chunks(
     tasks = (delayed(fn)(plan, pairs.iloc[a:b], frame.iloc[a:b], reasons.iloc[a:b], *([a == 0] if as_csv else []))
              for a, b in bounds)
     seen_notes: set[str] = set()
+    rules = {info.get("rule") for info in bundle.predictor.target_info.values() if info.get("rule")}
     jobs = int(n_jobs) if len(bounds) > 1 else 1
     for result in Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs", batch_size=1)(tasks):
         for note in result[1]:
             if note not in seen_notes:
                 seen_notes.add(note)
-                log.warning(note)
+                (rule_log if note in rules else log).warning(note)
         yield (result[0], result[2]) if as_csv else result[0]
 
 

@@ -85,13 +85,17 @@ def target_skill(bundle, target: str, scheme: str = RANK_SCHEME) -> dict | None:
 def default_target(bundle) -> str:
     """The target whose model beats its best baseline by the most under leave-one-reference-out.
 
-    A bundle without those scores ranks by its first target.
+    The emission peak is left out (a longer peak is not a better one: rank by it with a goal);
+    ties go to the bundle's target order (PLQY before EQE). A bundle without those scores ranks
+    by its first target.
     """
-    scored = [(e.get("skill_vs_best"), t) for t in bundle.predictor.targets
+    order = [t for t in bundle.predictor.targets if get_target(t).learned_as != "energy-shift"]
+    order = order or list(bundle.predictor.targets)
+    scored = [(e.get("skill_vs_best"), -i, t) for i, t in enumerate(order)
               if (e := target_skill(bundle, t)) is not None and e.get("skill_vs_best") is not None]
     if not scored:
-        return bundle.predictor.targets[0]
-    return max(scored)[1]
+        return order[0]
+    return max(scored)[2]
 
 
 def baseline_verdict(bundle, target: str) -> tuple[bool | None, str]:

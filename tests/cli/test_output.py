@@ -159,9 +159,9 @@ def test_shipped_bundle_gets_one_sentence_per_target_naming_its_best_baseline(ru
     from qdml.learn.bundle import load_bundle
 
     bundle = load_bundle()
-    r = run("predict", "--ligand", "SCN-", "--qd", "CsPbBr3", "--el-color", "green", columns=200)
+    r = run("predict", "--ligand", "SCN-", "--qd", "CsPbBr3", "--el-color", "green", columns=400)
     assert r.returncode == 0, r.stderr
-    lines = r.stdout.splitlines()  # 200 columns: one sentence per line
+    lines = r.stdout.splitlines()  # 400 columns: one sentence per line
     words = {"better": "beats its best baseline", "same": "not distinguishable from its best baseline",
              "worse": "worse than its best baseline"}
     for t in bundle.predictor.targets:
@@ -171,6 +171,10 @@ def test_shipped_bundle_gets_one_sentence_per_target_naming_its_best_baseline(ru
         label = TARGETS[t].label
         sentence = next(line for line in lines if line.startswith(label[:1].upper() + label[1:] + ":"))
         assert words[compare(entry)] in sentence and BASELINE_NAMES[name] in sentence
+        # a rule is said once, in the target's own sentence, not as a WARNING log line
+        rule = bundle.predictor.target_info[t].get("rule")
+        assert ("Predicted by a rule, not a fitted model" in sentence) == bool(rule)
+        assert not rule or rule not in r.stderr
 
 
 def test_pareto_needs_two_targets_and_its_plot_shows_both(run, models, tmp_path):

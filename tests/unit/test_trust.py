@@ -189,3 +189,19 @@ def test_too_few_rows_to_choose_take_the_default_rule():
                               .fit(pairs).transform(pairs)[plqy], pairs["plqy"].to_numpy(float)[plqy], "plqy",
                               mode="paired", groups=row_keys(pairs).reference[plqy])
     assert not chosen.small_sample
+
+
+def test_default_rank_target_is_never_the_peak_and_ties_keep_the_target_order(bundle):
+    """A longer peak is not a better one; when rules tie at skill 0, PLQY (first target) is ranked by."""
+    from qdml.workflows.ranking import default_target
+
+    meta = bundle.metadata
+    saved = meta.get("cv_scores")
+    try:
+        for skills, expected in (({"plqy": 0.0, "eqe": 0.0, "peak_nm": 0.4}, "plqy"),
+                                 ({"plqy": -0.1, "eqe": 0.0, "peak_nm": 0.0}, "eqe")):
+            meta["cv_scores"] = [{"target": t, "scheme": "leave-one-reference-out", "mode": "absolute",
+                                  "features": "full", "skill_vs_best": s} for t, s in skills.items()]
+            assert default_target(bundle) == expected
+    finally:
+        meta["cv_scores"] = saved
