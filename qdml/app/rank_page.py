@@ -119,6 +119,10 @@ def render() -> None:
     st.caption(f"{state.model_caption(path)}. {int(table['in_domain'].sum())} of {len(table)} candidates are "
                "inside the applicability domain; measured_* columns hold the literature value where the pair "
                "was measured.")
+    for sentence in table.attrs.get("verdicts", []):  # does each target's model beat its best baseline?
+        st.caption(sentence)
+    for note in table.attrs.get("notes", []):  # a rule that predicts a target; ligands tied on one score
+        st.info(note)
     shown = table.drop(columns=["domain_reason"]).head(top)
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.1f") for c in shown.columns

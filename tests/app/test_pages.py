@@ -118,6 +118,10 @@ def test_rank_table_matches_the_library(app, small_bundle):
     assert list(table["ligand"]) == list(want["ligand"].head(20))
     assert table["plqy_pred"].to_numpy() == pytest.approx(want["plqy_pred"].head(20).to_numpy())
     assert [d.label for d in app.get("download_button")] == ["Download the ranking (CSV)"]
+    # what the CLI says under its table, the page says too: verdicts, rules and tied ligands
+    shown = [c.value for c in app.caption] + [i.value for i in app.info]
+    for sentence in want.attrs["verdicts"] + want.attrs["notes"]:
+        assert sentence in shown
 
 
 def test_rank_goal_peak_adds_the_peak_and_sorts_by_distance(app, small_bundle):
