@@ -12,6 +12,7 @@ from qdml.chemistry.composition import parse_qd_composition
 from qdml.chemistry.ligands import knowledge_base_ligands, parse_ligand
 from qdml.data.schema import COLOURS
 from qdml.exceptions import QdmlError, UnknownLigandError
+from qdml.learn.estimators import RULES
 from qdml.targets import TARGETS
 from qdml.workflows.prediction import predict
 
@@ -152,12 +153,18 @@ def render() -> None:
             st.caption(f"{confidence:.0%} interval: {fmt(row[f'{t}_lo'], spec.decimals)}–"
                        f"{fmt(row[f'{t}_hi'], spec.decimals)} {spec.unit}"
                        + (" · from your control (paired model)" if t_mode == "paired" else ""))
-    st.markdown("**Each model against its best baseline** (the best of training mean, per-family mean, nearest "
-                "neighbour and, for the peak, the band-gap prior, scored on the same folds)")
+    if str(row.get("note", "") or ""):  # what the chemistry says beside the numbers (a halide exchange)
+        st.warning(str(row["note"]))
+    st.markdown("**Each model against its best baseline** (the best of training mean, QD-family mean and "
+                "median, nearest neighbour, for the peak the colour prior, and from a control no change or "
+                "the control plus the median change, scored on the same folds)")
     for t in targets:
         t_mode = mode if t in bundle.predictor.paired_models else "absolute"
         verdict = model_verdict(bundle.metadata, t, t_mode)
-        st.markdown(f"- **{TARGETS[t].label}**: {md(_verdict_text(verdict, TARGETS[t].unit))}")
+        info = bundle.predictor.target_info.get(("paired_" if t_mode == "paired" else "") + t, {})
+        rule = f" Predicted by a rule, not a fitted model: {RULES[info['estimator']]}." \
+            if info.get("estimator") in RULES else ""
+        st.markdown(f"- **{TARGETS[t].label}**: {md(_verdict_text(verdict, TARGETS[t].unit) + rule)}")
     if "nearest_precedent" in row.index and str(row["nearest_precedent"] or ""):
         st.info(f"Nearest precedent (from the predictor): {row['nearest_precedent']}")
     _precedents(ligand, qd)

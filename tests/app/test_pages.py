@@ -14,6 +14,7 @@ from qdml.chemistry.composition import parse_qd_composition
 from qdml.data import bundled_models_dir, dataset_path
 from qdml.exceptions import QdmlError
 from qdml.learn.bundle import load_bundle, verify_bundle
+from qdml.learn.estimators import RULES
 from qdml.validation import load_dataset
 from qdml.workflows.prediction import predict
 from qdml.workflows.ranking import rank
@@ -59,6 +60,11 @@ def test_typed_pair_drives_the_prediction(app, small_bundle):
     want = _expected(small_bundle, ligand="KBr", qd="CsPbI3")
     assert _metrics(app)["PLQY (%)"] == f"{want['plqy_pred']:.1f}"
     assert _metrics(app)["peak (nm)"] == f"{want['peak_nm_pred']:.0f}"
+    # KBr brings bromide to an iodide perovskite: the page warns of the colour change, as predict's note does
+    assert want["note"] and want["note"] in [w.value for w in app.warning]
+    predictor = load_bundle(small_bundle).predictor
+    text = "\n".join(m.value for m in app.markdown)
+    assert ("Predicted by a rule" in text) == any(predictor.target_info[t]["estimator"] in RULES for t in predictor.targets)
 
 
 def test_the_pair_survives_a_visit_to_another_page(app):
