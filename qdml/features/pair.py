@@ -164,6 +164,11 @@ INTERACTION_FEATURES = (
     "pair__radius_ratio",
     "pair__radius_ratio_missing",
 )
+#: Pair features that depend on the composition (and the sample columns) only, not on the ligand.
+COMPOSITION_PAIR_FEATURES = (
+    "pair__bandgap_peak_nm",
+    "pair__peak_prior_nm",
+)
 
 
 class InteractionTable:
@@ -326,6 +331,30 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         return self.transform_frame(X).to_numpy(dtype=float)
+
+    # -- blocks: a pair's row is (ligand block | composition block | interactions), so a screen of
+    # n ligands x m compositions featurizes n ligands and m compositions, not n x m pairs
+
+    def block_names(self) -> dict[str, list[str]]:
+        """Feature names of each block: ``ligand``, ``composition`` and ``interaction`` (absolute mode)."""
+        check_is_fitted(self, "feature_names_out_")
+        return {
+            "ligand": [str(n) for n in self.ligand_featurizer_.get_feature_names_out()],
+            "composition": [str(n) for n in self.qd_featurizer_.get_feature_names_out()] + list(COMPOSITION_PAIR_FEATURES),
+            "interaction": list(INTERACTION_FEATURES),
+        }
+
+    def ligand_block(self, ligands: list[str]) -> np.ndarray:
+        """The ligand block of each ligand (rows in order of ``ligands``)."""
+        return self.ligand_featurizer_.transform(pd.DataFrame({"ligand": list(ligands)}))
+
+    def composition_block(self, qds: list[str], sample: dict | None = None) -> np.ndarray:
+        """The composition block of each composition with the same ``sample`` columns (el_color,
+        size_nm, pristine_peak_nm ...): exactly the columns :meth:`transform_frame` gives any pair."""
+        frame = pd.DataFrame({"ligand": "Cl-", "qd": list(qds)})  # no composition column reads the ligand
+        for k, v in (sample or {}).items():
+            frame[k] = v
+        return self.transform_frame(frame)[self.block_names()["composition"]].to_numpy(float)
 
     def transform_frame(self, X) -> pd.DataFrame:
         """Features as a DataFrame (same rows and order as X); ``attrs['family']`` holds QD families."""

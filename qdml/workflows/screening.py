@@ -49,7 +49,7 @@ from qdml.chemistry.ligands import is_untreated, knowledge_base_ligands, parse_l
 from qdml.data.io import check_output, guard_cell, unguard_cell
 from qdml.exceptions import QdmlError
 from qdml.features.context import ligand_elements, qd_elements
-from qdml.features.pair import INTERACTION_FEATURES, InteractionTable
+from qdml.features.pair import InteractionTable
 from qdml.learn.bundle import Bundle, load_bundle
 from qdml.learn.domain import distance_reason, novelty_reason
 from qdml.learn.estimators import PEAK_PRIOR_COLUMN
@@ -64,12 +64,6 @@ SCORE_BY = ("mean", "lower", "ucb")
 DEFAULT_CHUNK_SIZE = 50_000
 DEFAULT_TOP = 20
 SAMPLE_KEYS = ("el_color", "size_nm", "pristine_peak_nm")
-#: Pair features that depend on the composition only (given the spec's constant sample columns).
-QD_LEVEL_PAIR_COLUMNS = (
-    "pair__bandgap_peak_nm",
-    "pair__peak_prior_nm",
-)
-INTERACTION_COLUMNS = INTERACTION_FEATURES
 _CHECK_ROWS = 256
 
 
@@ -573,7 +567,7 @@ class ScreenPlan:
     feature_names: list[str]
     lig_cols: np.ndarray          # positions in feature_names filled from lig_block
     qd_cols: np.ndarray
-    inter_cols: np.ndarray        # positions of INTERACTION_COLUMNS
+    inter_cols: np.ndarray        # positions of the interaction features (PairFeaturizer.block_names)
     lig_block: np.ndarray         # (n_lig, len(lig_cols))
     qd_block: np.ndarray          # (n_qd, len(qd_cols))
     inter: InteractionTable | None  # the featurizer's interaction tables for these ligands and compositions
@@ -641,35 +635,23 @@ def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
     ligands = [spec.ligands[i] for i in lig_ok]
     qds = [spec.compositions[i] for i in qd_ok]
 
-    # ligand block, through the bundle's own ligand featurizer; any ligand it cannot featurize is skipped
-    lig_names = list(featurizer.ligand_featurizer_.get_feature_names_out())
-    lig_block, keep = _featurize_rows(lambda xs: featurizer.ligand_featurizer_.transform(pd.DataFrame({"ligand": xs})),
-                                      ligands, lig_bad, "ligand")
+    # the bundle's own featurizer, block by block: each ligand and each composition once; any
+    # ligand or composition it cannot featurize is skipped
+    blocks = featurizer.block_names()
+    lig_block, keep = _featurize_rows(featurizer.ligand_block, ligands, lig_bad, "ligand")
     ligands = [ligands[i] for i in keep]
     lig_ids = np.asarray([lig_ok[i] for i in keep], dtype=np.int64)
-
-    # QD block: the featurizer's QD columns and the composition-level pair columns, from
-    # transform_frame on (one resolved ligand x every unique composition)
     if not ligands or not qds:
-        lig_block = np.zeros((len(ligands), len(lig_names)))
-    qd_names = list(featurizer.qd_featurizer_.get_feature_names_out()) + list(QD_LEVEL_PAIR_COLUMNS)
-
-    def qd_frame(xs):
-        frame = pd.DataFrame({"ligand": ligands[0] if ligands else "Cl-", "qd": xs})
-        for k, v in spec.sample.items():
-            frame[k] = v
-        return featurizer.transform_frame(frame)[qd_names].to_numpy(float)
-
+        lig_block = np.zeros((len(ligands), len(blocks["ligand"])))
     if ligands:
-        qd_block, keep_q = _featurize_rows(qd_frame, qds, qd_bad, "qd")
+        qd_block, keep_q = _featurize_rows(lambda xs: featurizer.composition_block(xs, spec.sample), qds, qd_bad, "qd")
     else:
-        qd_block, keep_q = np.zeros((0, len(qd_names))), []
+        qd_block, keep_q = np.zeros((0, len(blocks["composition"]))), []
     qds = [qds[i] for i in keep_q]
     qd_ids = np.asarray([qd_ok[i] for i in keep_q], dtype=np.int64)
 
     pos = {n: i for i, n in enumerate(feature_names)}
-    classified = set(lig_names) | set(qd_names) | set(INTERACTION_COLUMNS)
-    unknown = [n for n in feature_names if n not in classified]
+    unknown = [n for n in feature_names if n not in {b for names in blocks.values() for b in names}]
     if unknown:
         raise QdmlError("screening does not know how to assemble feature(s) "
                         f"{', '.join(unknown[:5])}; qdml.workflows.screening needs updating for this bundle")
@@ -684,9 +666,9 @@ def build_plan(bundle, spec: ScreenSpec, check: bool = True) -> ScreenPlan:
         ligands=np.asarray(ligands, dtype=object), qds=np.asarray(qds, dtype=object),
         ligand_ids=lig_ids, qd_ids=qd_ids, n_spec_qds=len(spec.compositions),
         feature_names=feature_names,
-        lig_cols=np.asarray([pos[n] for n in lig_names], dtype=np.int64),
-        qd_cols=np.asarray([pos[n] for n in qd_names], dtype=np.int64),
-        inter_cols=np.asarray([pos[n] for n in INTERACTION_COLUMNS], dtype=np.int64),
+        lig_cols=np.asarray([pos[n] for n in blocks["ligand"]], dtype=np.int64),
+        qd_cols=np.asarray([pos[n] for n in blocks["composition"]], dtype=np.int64),
+        inter_cols=np.asarray([pos[n] for n in blocks["interaction"]], dtype=np.int64),
         lig_block=np.ascontiguousarray(lig_block, dtype=float), qd_block=np.ascontiguousarray(qd_block, dtype=float),
         inter=InteractionTable(ligands, qds) if ligands and qds else None,
         targets=targets,

@@ -91,3 +91,25 @@ def test_a_row_does_not_depend_on_the_other_rows_of_the_call():
     alone = feat.transform_frame(pd.DataFrame({"ligand": ["KBr"], "qd": ["CsPbCl3"]}))
     mixed = feat.transform_frame(pd.DataFrame({"ligand": ["KBr", "SCN-"], "qd": ["CsPbCl3", "InP/ZnSe/ZnS"]}))
     pd.testing.assert_series_equal(alone.iloc[0], mixed.iloc[0], check_names=False)
+
+
+def test_blocks_reassemble_the_rows_of_transform_frame():
+    """A screen builds each pair from its ligand block, its composition block and the interactions:
+    In3+ and SCN- on CsPbBr3 and CsPb(Br0.4Cl0.6)3, green, must equal transform_frame column for column."""
+    from qdml.features.pair import InteractionTable, PairFeaturizer
+    from qdml.validation import load_training_data
+
+    frame, _, _ = load_training_data()
+    pf = PairFeaturizer().fit(frame)
+    ligands, qds = ["In3+", "SCN-"], ["CsPbBr3", "CsPb(Br0.4Cl0.6)3"]
+    names = pf.block_names()
+    assert sorted(sum(names.values(), [])) == sorted(pf.get_feature_names_out())
+    lig, comp = pf.ligand_block(ligands), pf.composition_block(qds, {"el_color": "green"})
+    inter = InteractionTable(ligands, qds)
+    for i, ligand in enumerate(ligands):
+        for j, qd in enumerate(qds):
+            row = pf.transform_frame(pd.DataFrame({"ligand": [ligand], "qd": [qd], "el_color": ["green"]})).iloc[0]
+            np.testing.assert_allclose(row[names["ligand"]].to_numpy(float), lig[i])
+            np.testing.assert_allclose(row[names["composition"]].to_numpy(float), comp[j])
+            np.testing.assert_allclose(row[names["interaction"]].to_numpy(float),
+                                       inter.terms(np.array([i]), np.array([j]))[0])
