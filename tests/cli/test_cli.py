@@ -237,3 +237,7 @@ def test_screen_small_example_writes_rows_and_shows_the_best(tmp_path):
     rows = pd.read_csv(out)
     assert len(rows) > 2000 and {"plqy_pred", "plqy_lo", "plqy_hi", "score", "in_domain"} <= set(rows.columns)
     assert "Best by lower plqy" in r.stdout
+    assert "note" in rows.columns and rows["note"].fillna("").str.contains("exchanges the lattice halide").any()
+    # the top PLQY candidates tie when one value is predicted for all of them, and the screen says so
+    top = rows.sort_values("plqy_lo", ascending=False).head(15)
+    assert ("best by plqy share one score" in r.stderr) == (top["plqy_lo"].round(1).nunique() == 1)
