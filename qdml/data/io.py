@@ -194,15 +194,22 @@ def _first_filled_line(text: str) -> str | None:
     return None
 
 
+def _unreadable(spath: str, exc: OSError) -> ValidationError:
+    """The one-line problem of a file that cannot be opened or read."""
+    if isinstance(exc, FileNotFoundError):
+        why = "file not found"
+    elif isinstance(exc, IsADirectoryError):
+        why = "is a folder, not a CSV file"
+    else:
+        why = f"cannot read the file ({exc.strerror or exc})"
+    return ValidationError([Problem(spath, None, None, why)])
+
+
 def _read_bytes(spath: str, path) -> bytes:
     try:
         return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ValidationError([Problem(spath, None, None, "file not found")]) from None
-    except IsADirectoryError:
-        raise ValidationError([Problem(spath, None, None, "is a folder, not a CSV file")]) from None
     except OSError as exc:
-        raise ValidationError([Problem(spath, None, None, f"cannot read the file ({exc.strerror or exc})")]) from None
+        raise _unreadable(spath, exc) from None
 
 
 def _parse(spath: str, first_line: str, lines, add) -> tuple[list[str], str]:
@@ -396,19 +403,15 @@ def _pieces(spath: str, path, sha):
     """
     try:
         fh = open(path, "rb")
-    except FileNotFoundError:
-        raise ValidationError([Problem(spath, None, None, "file not found")]) from None
-    except IsADirectoryError:
-        raise ValidationError([Problem(spath, None, None, "is a folder, not a CSV file")]) from None
     except OSError as exc:
-        raise ValidationError([Problem(spath, None, None, f"cannot read the file ({exc.strerror or exc})")]) from None
+        raise _unreadable(spath, exc) from None
     with fh:
         carry, first = b"", True
         while True:
             try:
                 block = fh.read(_CHUNK)
             except OSError as exc:
-                raise ValidationError([Problem(spath, None, None, f"cannot read the file ({exc.strerror or exc})")]) from None
+                raise _unreadable(spath, exc) from None
             sha.update(block)
             data = carry + block
             if first and _utf16_kind(data):
