@@ -9,8 +9,12 @@ Score the knowledge base's inorganic ligands (the review's classes and organic-i
 hybrids carrying an inorganic ion; --include-organic adds organic ligands, "native" and
 placeholders such as MBrn, ZnX2), or the 'ligand' column of --candidates FILE, on one QD
 and sort by score, best first. Default target: the one whose model beats its best simple
-rule by the most under leave-one-reference-out (the bundle's cv_scores); a target whose
-model does not beat its best baseline is said to be no better than that rule. --by mean ranks by the prediction, lower by the
+rule by the most under leave-one-reference-out (the bundle's cv_scores; never the peak,
+ties go to PLQY, then EQE); a target whose model does not beat its best baseline is said
+to be no better than that rule. Equal scores are ties and share a rank (1, 1, 1, 4 ...);
+tied ligands are ordered by the value measured on this QD in the literature, then by the
+number of precedents, and a note says how many tie and why (a rule gives every ligand one
+value). --by mean ranks by the prediction, lower by the
 interval's lower bound (a cautious choice), ucb by its upper bound (an exploring one).
 Several --target: the score is the weighted sum of each target's score divided by its
 training SD (--weight eqe=2 ...); --pareto ranks by Pareto front first.
