@@ -111,6 +111,7 @@ def main() -> None:
         if e["scheme"] == "leave-one-reference-out" and e["mode"] == "absolute" and e["features"] == "full":
             flagged = f"{inside_or_flagged(frame, result.predictions[key], X):.2f}"
         diff = e["mae"] - e["best_baseline_mae"]
+        diff = 0.0 if abs(diff) < 1e-9 else diff  # a rule scored against itself
         print(f"| {e['target']} | {e['scheme']} | {e['mode']} | {e['features']} | {e['n']} | "
               f"{e['mae']:.3g} [{lo:.3g}, {hi:.3g}] | {e['best_baseline']} ({e['best_baseline_mae']:.3g}) | "
               f"{e['skill_vs_best']:.2f} | {diff:+.3g} [{d_lo:+.3g}, {d_hi:+.3g}] | "
