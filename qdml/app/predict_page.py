@@ -12,7 +12,7 @@ from qdml.chemistry.composition import parse_qd_composition
 from qdml.chemistry.ligands import knowledge_base_ligands, parse_ligand
 from qdml.data.schema import COLOURS
 from qdml.exceptions import QdmlError, UnknownLigandError
-from qdml.learn.estimators import RULES
+from qdml.learn.estimators import rule_phrase
 from qdml.targets import TARGETS
 from qdml.workflows.prediction import predict
 
@@ -162,8 +162,7 @@ def render() -> None:
         t_mode = mode if t in bundle.predictor.paired_models else "absolute"
         verdict = model_verdict(bundle.metadata, t, t_mode)
         info = bundle.predictor.target_info.get(("paired_" if t_mode == "paired" else "") + t, {})
-        rule = f" Predicted by a rule, not a fitted model: {RULES[info['estimator']]}." \
-            if info.get("estimator") in RULES else ""
+        rule = rule_phrase(info.get("estimator"))
         st.markdown(f"- **{TARGETS[t].label}**: {md(_verdict_text(verdict, TARGETS[t].unit) + rule)}")
     if "nearest_precedent" in row.index and str(row["nearest_precedent"] or ""):
         st.info(f"Nearest precedent (from the predictor): {row['nearest_precedent']}")

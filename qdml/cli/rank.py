@@ -108,9 +108,8 @@ def run(args) -> int:
          more_rows=max(len(table) - shown, 0), hint=SAVE_HINT)
     print_verdicts(out, bundle.metadata.get("cv_scores") or [], targets, bundle.predictor.target_info)
     if not getattr(args, "quiet", False):
-        rules = {info.get("rule") for info in bundle.predictor.target_info.values()}
         for sentence in table.attrs.get("notes", []):
-            if sentence not in rules:  # the verdict lines already say which targets a rule predicts
+            if sentence not in bundle.predictor.rule_sentences:  # the verdict lines already say which targets a rule predicts
                 print(f"note: {sentence}", file=sys.stderr)
         if "note" in table.columns:  # one line per distinct note, naming every ligand it concerns
             noted = table.head(shown)

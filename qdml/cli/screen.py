@@ -83,7 +83,7 @@ def run(args) -> int:
             title += f" (closest to {spec.goals[key]:g})"
         shown = table.drop(columns=["score"]) if key != "score" else table
         show(out, ranking_columns(shown, ranked, goals), title=f"{title}; value ({level} % interval)")
-        if not getattr(args, "quiet", False) and len(table) > 1 and _all_tied(table, key, result.by, spec.goals):
+        if not getattr(args, "quiet", False) and len(table) > 1 and _all_tied(table, key, result.targets, result.by, spec.goals):
             print(f"note: the {len(table)} best by {key} share one score: the model gives them one value, "
                   "so they are listed in the order of the spec, not by merit", file=sys.stderr)
     print_verdicts(out, bundle.metadata.get("cv_scores") or [], result.targets, bundle.predictor.target_info)
@@ -92,18 +92,16 @@ def run(args) -> int:
     return 0
 
 
-def _all_tied(table, key: str, by: str, goals: dict) -> bool:
+def _all_tied(table, key: str, targets: list[str], by: str, goals: dict) -> bool:
     """True when every listed candidate has the same score, at the precision the values are shown."""
     import numpy as np
 
-    from qdml.targets import get_target
-    from qdml.workflows.ranking import target_score
+    from qdml.workflows.ranking import target_score, tie_decimals
 
     if key == "score":
-        values = table["score"].to_numpy(float)
-        decimals = 6
+        values, decimals = table["score"].to_numpy(float), tie_decimals(targets)
     else:
         values = target_score(key, by, *(table[f"{key}{k}"].to_numpy(float) for k in ("_pred", "_lo", "_hi")),
                               goal=goals.get(key))
-        decimals = get_target(key).decimals
+        decimals = tie_decimals([key])
     return len(np.unique(np.round(values, decimals))) == 1

@@ -63,12 +63,10 @@ def print_verdicts(console, entries: list[dict], targets, target_info: dict | No
     """One plain sentence per target: does the model beat its best baseline? And, from the bundle's
     ``target_info``, whether a rule rather than a fitted model predicts it."""
     from qdml.evaluation.verdict import target_sentences
-    from qdml.learn.estimators import RULES
+    from qdml.learn.estimators import rule_phrase
 
     for target, line in zip(targets, target_sentences(entries, targets)):
-        chosen = (target_info or {}).get(target, {}).get("estimator")
-        if chosen in RULES:
-            line += f" Predicted by a rule, not a fitted model: {RULES[chosen]}."
+        line += rule_phrase((target_info or {}).get(target, {}).get("estimator"))
         console.print(line, markup=False, highlight=False, soft_wrap=False)
 
 

@@ -47,10 +47,6 @@ def row_keys(frame: pd.DataFrame) -> RowKeys:
     )
 
 
-
-
-
-
 def ligand_elements(lig) -> frozenset:
     """Elements of a parsed ligand and of its components."""
     out = set(getattr(lig, "elements", {}) or {})

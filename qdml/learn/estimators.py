@@ -39,7 +39,7 @@ GROUPED_SPLITS = 5
 #: than the family median it had not beaten by much in those blocks.
 RULE_MARGIN_SE = 2.0
 #: Below this many training rows the inner CV has folds of one or two rows and its ranking of
-#: candidates is noise: the default rule of the mode is taken (:data:`SMALL_SAMPLE_RULE`). On the
+#: candidates is noise: the default rule of the mode is taken (:func:`small_sample_rule`). On the
 #: six EQE pairs of the bundled data, selection under leave-one-ligand-out ended worse than the
 #: control-plus-median-change baseline beyond its bootstrap interval (+0.13 %, 95 % CI +0.03 to +0.26).
 MIN_SELECTION_ROWS = 10
@@ -348,6 +348,11 @@ RULES: dict[str, str] = {
     "control+mean": "the control's value changed by the mean training change",
     "control+median": "the control's value changed by the median training change",
 }
+
+
+def rule_phrase(name: str | None) -> str:
+    """What predict, rank, screen and the app add to a target's verdict when a rule predicts it ('' otherwise)."""
+    return f" Predicted by a rule, not a fitted model: {RULES[name]}." if name in RULES else ""
 
 
 def small_sample_rule(target: str, mode: str = "absolute") -> str:

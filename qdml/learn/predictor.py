@@ -204,6 +204,11 @@ class Predictor(CompactState):
         return list(self.models)
 
     @property
+    def rule_sentences(self) -> set[str]:
+        """The sentences saying which targets (absolute or paired) a rule, not a fitted model, predicts."""
+        return {info["rule"] for info in self.target_info.values() if info.get("rule")}
+
+    @property
     def featurizer(self):
         return next(iter(self.models.values())).named_steps["features"]
 

@@ -225,7 +225,7 @@ def predict_chunks(
     tasks = (delayed(fn)(plan, pairs.iloc[a:b], frame.iloc[a:b], reasons.iloc[a:b], *([a == 0] if as_csv else []))
              for a, b in bounds)
     seen_notes: set[str] = set()
-    rules = {info.get("rule") for info in bundle.predictor.target_info.values() if info.get("rule")}
+    rules = bundle.predictor.rule_sentences
     jobs = int(n_jobs) if len(bounds) > 1 else 1
     for result in Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs", batch_size=1)(tasks):
         for note in result[1]:

@@ -227,7 +227,7 @@ def rank(
             table[col] = preds[col].to_numpy()
     # Equal scores are ties, not an order: a rule (a family median) gives every ligand the same
     # value. Ties are ranked alike and ordered by what the literature measured on this QD.
-    table["score"] = np.round(table["score"].to_numpy(float), _score_decimals(targets))
+    table["score"] = np.round(table["score"].to_numpy(float), tie_decimals(targets))
     first = targets[0]
     measured = table[f"measured_{first}"].to_numpy(float)
     table["_evidence"] = target_score(first, "mean", measured, measured, measured, goal=goals.get(first))
@@ -239,9 +239,11 @@ def rank(
     group = table[keys].astype(float).fillna(-np.inf).diff().abs().sum(axis=1).gt(0).cumsum()
     table.insert(0, "rank", table.index.to_series().groupby(group).transform("min").to_numpy() + 1)
     table = table.drop(columns=["_evidence", "_precedents"])
-    tied = int((table["rank"] == table["rank"].mode().iloc[0]).sum()) if len(table) else 0
-    if len(table) > 1 and tied > 1:
-        notes.append(_tie_note(tied, len(table), first, bundle, table))
+    if len(table) > 1:
+        tied_rank = int(table["rank"].mode().iloc[0])
+        tied = int((table["rank"] == tied_rank).sum())
+        if tied > 1:
+            notes.append(_tie_note(tied, len(table), tied_rank, first, bundle))
     if top is not None:
         table = table.head(top)
     table.attrs["notes"] = notes
@@ -250,16 +252,17 @@ def rank(
     return table
 
 
-def _score_decimals(targets: list[str]) -> int:
-    """Scores equal to the precision the values are shown at are ties (single targets only)."""
+def tie_decimals(targets: list[str]) -> int:
+    """Scores equal at the precision the values are shown at are ties (rank and screen; 6 decimals
+    for a combined score in SD units)."""
     return get_target(targets[0]).decimals if len(targets) == 1 else 6
 
 
-def _tie_note(tied: int, total: int, target: str, bundle, table: pd.DataFrame) -> str:
+def _tie_note(tied: int, total: int, tied_rank: int, target: str, bundle) -> str:
     info = bundle.predictor.target_info.get(target, {})
     why = (f"the shipped {target} predictor is a rule ({info.get('estimator')}) that does not tell ligands apart"
            if info.get("rule") else "the model gives them the same value")
-    return (f"{tied} of {total} ligands share one score (tied at rank {int(table['rank'].mode().iloc[0])}): {why}; "
+    return (f"{tied} of {total} ligands share one score (tied at rank {tied_rank}): {why}; "
             f"tied ligands are ordered by the {target} measured on this QD in the literature, then by the number "
             "of literature precedents, then knowledge-base order")
 

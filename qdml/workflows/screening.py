@@ -589,7 +589,8 @@ class ScreenPlan:
     lig_halide: np.ndarray | None = None   # (n_lig,) code of the halide a ligand brings (0 = none)
     qd_exchange: np.ndarray | None = None  # (n_qd, 1 + len(HALIDES), 2) shift (eV) and full-exchange peak (nm)
     qd_conflict: np.ndarray | None = None  # (n_qd,) why the spec's colour/pristine peak contradicts the QD
-    qd_note: np.ndarray | None = None      # (n_qd, 1 + len(HALIDES)) predict's ``note`` (halide exchange), '' if none
+    note_words: np.ndarray | None = None   # the distinct ``note`` texts (predict's words for a halide exchange; '' = none)
+    note_code: np.ndarray | None = None    # (n_qd, 1 + len(HALIDES)) index into note_words
 
     @property
     def n_candidates(self) -> int:
@@ -704,8 +705,9 @@ def _peak_tables(ligands: list[str], qds: list[str], sample: dict) -> dict:
                 notes[q, k] = ex.note
     frame = pd.DataFrame({"ligand": "Cl-", "qd": qds, **{k: v for k, v in sample.items()}})
     conflict = sample_reasons(frame) if qds else np.zeros(0, dtype=object)
+    words, code = np.unique(notes.astype(str), return_inverse=True)
     return {"lig_native": native, "lig_halide": halide, "qd_exchange": table, "qd_conflict": conflict,
-            "qd_note": notes}
+            "note_words": words, "note_code": code.reshape(notes.shape).astype(np.int32)}
 
 
 def _peak_context(plan: ScreenPlan, Xdf: pd.DataFrame, li: np.ndarray, qi: np.ndarray) -> PeakContext | None:
@@ -858,11 +860,9 @@ def score_chunk(plan: ScreenPlan, start: int, stop: int):
     cols["score"] = pa.array(score)
     cols["in_domain"] = pa.array(in_domain)
     cols["domain_reason"] = pa.array(reason.tolist(), pa.string())
-    if plan.qd_note is not None:  # one note per (composition, halide): dictionary-encoded, as predict words it
-        words, code = np.unique(plan.qd_note.ravel().astype(str), return_inverse=True)
-        cols["note"] = pa.DictionaryArray.from_arrays(
-            pa.array(code[qi * plan.qd_note.shape[1] + plan.lig_halide[li]].astype(np.int32)),
-            pa.array(words.tolist(), pa.string()))
+    if plan.note_code is not None:  # one note per (composition, halide): dictionary-encoded, as predict words it
+        cols["note"] = pa.DictionaryArray.from_arrays(pa.array(plan.note_code[qi, plan.lig_halide[li]]),
+                                                      pa.array(plan.note_words.tolist(), pa.string()))
     return pa.table(cols)
 
 
